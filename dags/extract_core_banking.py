@@ -1,0 +1,86 @@
+"""
+### extract_core_banking
+
+Loads the core banking system's T+1 unload (核心系统日终卸数) of one business date into
+`raw.core_banking__*`.
+
+1. **wait_for_control_files**: reschedule-mode sensor until every `.ok` control file of
+   the date is in `<landing>/<YYYYMMDD>/CBS/` (times out after `PUHUI_SENSOR_TIMEOUT_SECONDS`).
+2. **verify_control_files**: record count, byte size and MD5 of every data file against
+   its control file; any mismatch stops the run before anything loads.
+3. **load_regions**, then **load_households** and **load_archives**: decode GBK, validate
+   with the pandera models in `schemas/core_banking.py`, quarantine rejected rows with
+   their reason, hash personal data, and replace the date's batch with COPY in one
+   transaction.
+4. **publish_core_banking**: emits the `raw.core_banking` asset for the date, which
+   schedules `build_warehouse`.
+
+One run per business date: the data interval [D, D+1) in Asia/Shanghai processes date D.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Metadata, PokeReturnValue, dag, task
+
+from puhui.assets import CORE_BANKING_RAW
+from puhui.config import TIMEZONE, get_settings
+from puhui.orchestration import DEFAULT_ARGS, business_date_of
+
+_settings = get_settings()
+
+
+@dag(
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2016, 1, 1, tz=TIMEZONE),
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["puhui", "extract", "core_banking"],
+    doc_md=__doc__,
+)
+def extract_core_banking():
+    @task.sensor(
+        poke_interval=_settings.sensor_poke_seconds,
+        timeout=_settings.sensor_timeout_seconds,
+        mode="reschedule",
+    )
+    def wait_for_control_files(**context) -> PokeReturnValue:
+        from puhui.extract.core_banking import missing_control_files
+
+        missing = missing_control_files(business_date_of(context))
+        return PokeReturnValue(is_done=not missing, xcom_value=[str(p) for p in missing])
+
+    @task
+    def verify_control_files(**context) -> dict[str, int]:
+        from puhui.extract.core_banking import verify_control_files
+
+        return verify_control_files(business_date_of(context))
+
+    @task
+    def load_regions(**context) -> dict:
+        from puhui.extract.core_banking import extract_table
+
+        return extract_table("regions", business_date_of(context)).__dict__
+
+    @task
+    def load_households(**context) -> dict:
+        from puhui.extract.core_banking import extract_table
+
+        return extract_table("households", business_date_of(context)).__dict__
+
+    @task
+    def load_archives(**context) -> dict:
+        from puhui.extract.core_banking import extract_table
+
+        return extract_table("archives", business_date_of(context)).__dict__
+
+    @task(outlets=[CORE_BANKING_RAW])
+    def publish_core_banking(**context):
+        yield Metadata(CORE_BANKING_RAW, {"business_date": business_date_of(context).isoformat()})
+
+    regions = load_regions()
+    wait_for_control_files() >> verify_control_files() >> regions
+    regions >> [load_households(), load_archives()] >> publish_core_banking()
+
+
+extract_core_banking()

@@ -1,0 +1,42 @@
+with
+
+regions as (
+    select * from {{ ref('stg_core_banking__regions') }}
+),
+
+-- Each region batch is a full snapshot: it is in force from its business date until the
+-- next region batch, so a day without a batch falls back to the latest batch before it,
+-- and a village missing from a later snapshot stops being valid there.
+snapshots as (
+    select distinct business_date
+    from regions
+),
+
+snapshot_intervals as (
+    select
+        business_date,
+        lead(business_date) over (order by business_date) as next_business_date
+    from snapshots
+),
+
+final as (
+    select
+        regions.village_code,
+        regions.business_date as valid_from_date,
+        snapshot_intervals.next_business_date as valid_to_date,
+        snapshot_intervals.next_business_date is null as is_current_version,
+        regions.village_name,
+        regions.village_type,
+        regions.is_community,
+        regions.town_code,
+        regions.town_name,
+        regions.town_type,
+        regions.urban_rural_code,
+        regions.effective_date,
+        regions.batch_id
+    from regions
+    inner join snapshot_intervals
+        on regions.business_date = snapshot_intervals.business_date
+)
+
+select * from final

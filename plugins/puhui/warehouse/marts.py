@@ -1,0 +1,62 @@
+"""Reading the marts back, for the CLI and the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from puhui import db
+from puhui.config import Settings
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def archiving_rate_report(
+    business_date: dt.date | None = None, settings: Settings | None = None
+) -> str:
+    """K09 by town and for the district on ``business_date`` (default: latest loaded)."""
+    with db.connect(settings) as conn:
+        if business_date is None:
+            business_date = conn.execute(
+                "select max(business_date) from marts.kpi_k09_archiving_rate"
+            ).fetchone()[0]
+        rows = conn.execute(
+            """
+            select region_level, region_code, region_name, households_in_scope,
+                   archived_households, archiving_rate
+            from marts.kpi_k09_archiving_rate
+            where business_date = %s and region_level in ('district', 'town')
+            order by region_level = 'district', region_code
+            """,
+            (business_date,),
+        ).fetchall()
+        trend = conn.execute(
+            """
+            select business_date, archiving_rate from marts.kpi_k09_archiving_rate
+            where region_level = 'district' and business_date <= %s
+            order by business_date desc limit 7
+            """,
+            (business_date,),
+        ).fetchall()
+    if not rows:
+        return f"no K09 rows for {business_date}"
+    lines = [
+        f"K09 information archiving rate (普惠信息建档率) on {business_date}; target >= 90%",
+        f"{_pad('code', 11)}{_pad('town', 12)}{'households':>11}{'archived':>10}{'rate':>9}",
+    ]
+    for level, code, name, households, archived, rate in rows:
+        if level == "district":
+            lines.append("-" * 53)
+        shown = "-" if rate is None else f"{float(rate):.1%}"
+        lines.append(f"{_pad(code, 11)}{_pad(name, 12)}{households:>11,}{archived:>10,}{shown:>9}")
+    lines.append(
+        "district by day: "
+        + ", ".join(f"{d:%m-%d} {float(r):.2%}" for d, r in reversed(trend) if r is not None)
+    )
+    return "\n".join(lines)

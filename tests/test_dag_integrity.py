@@ -1,0 +1,99 @@
+"""Every DAG imports cleanly and follows the house rules; the graphs are the expected ones."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+EXPECTED_EDGES = {
+    "extract_core_banking": {
+        ("wait_for_control_files", "verify_control_files"),
+        ("verify_control_files", "load_regions"),
+        ("load_regions", "load_households"),
+        ("load_regions", "load_archives"),
+        ("load_households", "publish_core_banking"),
+        ("load_archives", "publish_core_banking"),
+    },
+    "build_warehouse": set(),
+}
+EXPECTED_TASKS = {
+    "extract_core_banking": {
+        "wait_for_control_files",
+        "verify_control_files",
+        "load_regions",
+        "load_households",
+        "load_archives",
+        "publish_core_banking",
+    },
+    "build_warehouse": {"build_models"},
+}
+
+
+@pytest.fixture(scope="module")
+def dagbag(settings):
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.monotonic()
+    bag = DagBag(dag_folder=str(settings.dags_dir))
+    bag.parse_seconds = time.monotonic() - started
+    return bag
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_expected_dags_present(dagbag, settings):
+    files = {p.stem for p in settings.dags_dir.glob("*.py")}
+    assert set(dagbag.dag_ids) == set(EXPECTED_TASKS)
+    assert files == set(dagbag.dag_ids), "dag_id must equal the file name"
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_TASKS))
+def test_house_rules(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.catchup is False
+    assert dag.tags, "every DAG is tagged"
+    assert dag.doc_md and dag_id in dag.doc_md, "the module docstring documents the DAG"
+    assert type(dag.timetable).__name__ not in ("NullTimetable", "OnceTimetable"), (
+        "explicit schedule"
+    )
+    for task in dag.tasks:
+        assert task.owner == "puhui-data"
+        assert task.retries >= 1, f"{task.task_id} must retry"
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_TASKS))
+def test_task_graph(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert {t.task_id for t in dag.tasks} == EXPECTED_TASKS[dag_id]
+    edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+    assert edges == EXPECTED_EDGES[dag_id]
+
+
+def test_schedules(dagbag):
+    extract = dagbag.dags["extract_core_banking"]
+    assert type(extract.timetable).__name__ == "CronDataIntervalTimetable"
+    assert extract.timetable.expression == "0 0 * * *"
+    assert str(extract.timetable.timezone) == "Asia/Shanghai"
+    build = dagbag.dags["build_warehouse"]
+    assert "raw.core_banking" in str(build.timetable.asset_condition)
+
+
+def test_sensor_reschedules_with_timeout(dagbag):
+    sensor = dagbag.dags["extract_core_banking"].get_task("wait_for_control_files")
+    assert sensor.mode == "reschedule"
+    assert sensor.timeout > 0
+
+
+def test_publish_task_emits_asset(dagbag):
+    from puhui.assets import CORE_BANKING_RAW
+
+    task = dagbag.dags["extract_core_banking"].get_task("publish_core_banking")
+    assert CORE_BANKING_RAW in task.outlets
+
+
+def test_parsing_is_fast(dagbag):
+    # Not a performance target: a guard against heavy imports creeping into DAG files.
+    assert dagbag.parse_seconds < 20
