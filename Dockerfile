@@ -8,7 +8,9 @@
 FROM python:3.11-slim-bookworm
 
 # curl: the healthchecks in docker-compose.yml. tini: PID 1, reaps the processes Airflow forks
-# for every task and passes SIGTERM on, so a Celery worker shuts down warm.
+# for every task and passes SIGTERM on, so a Celery worker shuts down warm. Debian's versions are
+# not pinned: the archive drops superseded ones, and bookworm's updates are security fixes.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl tini \
     && rm -rf /var/lib/apt/lists/*
@@ -43,7 +45,7 @@ RUN pip install --no-cache-dir "pip==26.3" \
 # The project itself. Editable, so that `puhui` is imported from /opt/puhui/plugins/puhui (the
 # folder Airflow also puts on sys.path) and puhui.config finds the project root (dags/,
 # dbt_project/) next to it.
-COPY pyproject.toml ./
+COPY pyproject.toml README.md ./
 COPY plugins/ plugins/
 COPY schemas/ schemas/
 RUN pip install --no-cache-dir --no-deps -e . \
@@ -61,7 +63,7 @@ RUN chmod 0755 /usr/local/bin/airflow-entrypoint \
     && mkdir -p /opt/puhui/landing /opt/puhui/state /opt/airflow/logs /opt/airflow/auth \
     && chown -R puhui:puhui /opt/puhui/landing /opt/puhui/state /opt/airflow
 
-USER puhui
+USER ${PUHUI_UID}:${PUHUI_UID}
 
 # api-server; Celery worker log server; scheduler health check.
 EXPOSE 8080 8793 8974

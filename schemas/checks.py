@@ -29,11 +29,11 @@ ID_CHECK_CHARS = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-_ID_SHAPE = r"^\d{17}[0-9X]$"
-_CARD_SHAPE = r"^\d{13,19}$"
+_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
+_CARD_SHAPE = r"^[0-9]{13,19}$"
 _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
-_USCC_SHAPE = rf"^{_USCC_CHAR}{{2}}\d{{6}}{_USCC_CHAR}{{10}}$"
-_MOBILE_SHAPE = r"^1[3-9]\d{9}$"
+_USCC_SHAPE = rf"^{_USCC_CHAR}{{2}}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
+_MOBILE_SHAPE = r"^1[3-9][0-9]{9}$"
 
 
 def _judge(value: pl.Expr, verdict: pl.Expr, applies: pl.Expr | None = None) -> pl.Expr:
@@ -165,7 +165,7 @@ def integer_in_range(low: int, high: int) -> Rule:
     def rule(value: pl.Expr) -> pl.Expr:
         number = value.cast(pl.Int64, strict=False)
         return _judge(
-            value, value.str.contains(r"^(0|[1-9]\d{0,17})$") & number.is_between(low, high)
+            value, value.str.contains(r"^(0|[1-9][0-9]{0,17})$") & number.is_between(low, high)
         )
 
     return _named(rule, "integer_in_range", f"Must be a whole number from {low} to {high}.")

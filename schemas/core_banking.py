@@ -25,7 +25,7 @@ EARLIEST_DATE = datetime.date(1949, 10, 1)
 PERSONAL = {"personal": True}
 """Field metadata marking personal data (PIPL): never echoed, hashed at load."""
 
-_VILLAGE_CODE = r"^\d{12}$"
+_VILLAGE_CODE = r"^[0-9]{12}$"
 _NAME_LENGTH = {"min_value": 1, "max_value": 10}
 
 
@@ -33,7 +33,7 @@ class RegionRecord(pa.DataFrameModel):
     """CBS_REGION: full snapshot of the bank's region parameter table on the business date."""
 
     village_code: str = pa.Field(
-        str_matches=r"^330604\d{3}(00[1-9]|0[1-9]\d|[1-3]\d\d)$",
+        str_matches=r"^330604[0-9]{3}(00[1-9]|0[1-9][0-9]|[1-3][0-9][0-9])$",
         unique=True,
         description="Stable 12-digit village code: 330604 + town digits + village 001-399.",
     )
@@ -42,7 +42,7 @@ class RegionRecord(pa.DataFrameModel):
         isin=["1", "2"], description="1 community (社区), 2 administrative village (行政村)."
     )
     town_code: str = pa.Field(
-        str_matches=r"^330604\d{3}$", description="9-digit code of the town in force, 330604xxx."
+        str_matches=r"^330604[0-9]{3}$", description="9-digit code of the town in force, 330604xxx."
     )
     town_name: str = pa.Field(description="Name of the town in force on the business date.")
     town_type: str = pa.Field(
@@ -69,7 +69,7 @@ class HouseholdRecord(pa.DataFrameModel):
     """CBS_HOUSEHOLD: changed rows of the registered-household table."""
 
     household_id: str = pa.Field(
-        str_matches=r"^H\d{9}$", unique=True, description="Household key: H + 9 digits."
+        str_matches=r"^H[0-9]{9}$", unique=True, description="Household key: H + 9 digits."
     )
     village_code: str = pa.Field(
         str_matches=_VILLAGE_CODE, description="12-digit code of the household's village."
@@ -110,10 +110,10 @@ class ArchiveRecord(pa.DataFrameModel):
     """CBS_ARCHIVE: changed rows of the inclusive-finance information archive (普惠信息档案)."""
 
     archive_id: str = pa.Field(
-        str_matches=r"^A\d{9}$", unique=True, description="Archive key: A + 9 digits."
+        str_matches=r"^A[0-9]{9}$", unique=True, description="Archive key: A + 9 digits."
     )
     household_id: str = pa.Field(
-        str_matches=r"^H\d{9}$", description="Household the archived person belongs to."
+        str_matches=r"^H[0-9]{9}$", description="Household the archived person belongs to."
     )
     village_code: str = pa.Field(
         str_matches=_VILLAGE_CODE, description="12-digit code of the person's village."
@@ -126,10 +126,10 @@ class ArchiveRecord(pa.DataFrameModel):
     archive_date: str = pa.Field(description="YYYYMMDD date the archive was opened.")
     archive_status: str = pa.Field(isin=["1", "0"], description="1 active, 0 revoked (注销).")
     manager_no: str = pa.Field(
-        str_matches=r"^M\d{5}$", description="Account manager number: M + 5 digits."
+        str_matches=r"^M[0-9]{5}$", description="Account manager number: M + 5 digits."
     )
     annual_income: str = pa.Field(
-        str_matches=r"^\d{1,16}(\.\d{1,2})?$",
+        str_matches=r"^[0-9]{1,16}(\.[0-9]{1,2})?$",
         description="Annual household income in yuan, non-negative, at most 2 decimals.",
     )
     update_time: str = pa.Field(description="YYYYMMDDHHMMSS time the row last changed.")

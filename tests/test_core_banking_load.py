@@ -21,8 +21,16 @@ from puhui.simulate import simulate
 
 @pytest.fixture
 def landing(tmp_path, warehouse):
-    """Settings whose landing folder is this test's own; the warehouse is the session's."""
-    return load_settings({**os.environ, "PUHUI_LANDING_DIR": str(tmp_path / "landing")})
+    """Settings whose landing folder is this test's own, on the session's server."""
+    # A database of their own: these tests leave deliberately broken batches behind,
+    # which must not reach the dbt build of the pipeline integration test.
+    return load_settings(
+        {
+            **os.environ,
+            "PUHUI_LANDING_DIR": str(tmp_path / "landing"),
+            "PUHUI_WAREHOUSE_DB": "puhui_load_tests",
+        }
+    )
 
 
 def _simulate(settings, day: dt.date) -> None:

@@ -301,11 +301,6 @@ def test_read_control_malformed(tmp_path: Path, text: str) -> None:
     assert str(path) in str(excinfo.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG extract/files.py read_control: datetime.strptime is lenient, so a 7-digit "
-    "business date or a 13-digit timestamp parses instead of being rejected as malformed",
-)
 @pytest.mark.parametrize(
     "text",
     [

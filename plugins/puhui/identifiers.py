@@ -23,7 +23,13 @@ def id_check_char(first17: str) -> str:
 
 
 def is_valid_id(number: str) -> bool:
-    return len(number) == 18 and number[:17].isdigit() and id_check_char(number[:17]) == number[17]
+    head = number[:17]
+    return (
+        len(number) == 18
+        and head.isascii()
+        and head.isdigit()
+        and id_check_char(head) == number[17]
+    )
 
 
 def luhn_check_digit(partial: str) -> str:
@@ -40,12 +46,17 @@ def luhn_check_digit(partial: str) -> str:
 
 
 def is_valid_luhn(number: str) -> bool:
-    return number.isdigit() and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
+    return (
+        number.isascii()
+        and number.isdigit()
+        and len(number) >= 2
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
 
 
 def org_code_check_char(first8: str) -> str:
     """GB 11714 organisation-code check character (position 17 of a USCC)."""
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first8, ORG_WEIGHTS, strict=True))
+    total = sum(int(c, 36) * w for c, w in zip(first8, ORG_WEIGHTS, strict=True))  # A=10..Z=35
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,14 @@ def read_control(path: Path) -> ControlRecord:
             f"{path}: control file must have 6 '|'-separated fields, found {len(fields)}: {text!r}"
         )
     name, bdate, count, size, md5, generated = fields
+    if not (
+        re.fullmatch(r"[0-9]{8}", bdate)
+        and re.fullmatch(r"[0-9]{14}", generated)
+        and re.fullmatch(r"[0-9]+", count)
+        and re.fullmatch(r"[0-9]+", size)
+        and re.fullmatch(r"[0-9a-fA-F]{32}", md5)
+    ):
+        raise ControlFileError(f"{path}: malformed control file {text!r}")
     try:
         return ControlRecord(
             path=path,

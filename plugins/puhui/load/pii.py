@@ -33,11 +33,8 @@ def birth_year(col: str) -> pl.Expr:
 
 def gender(col: str) -> pl.Expr:
     """GB 11643: the 17th digit is odd for men, even for women."""
-    return (
-        pl.when(pl.col(col).str.slice(16, 1).cast(pl.Int8) % 2 == 1)
-        .then(pl.lit("M"))
-        .otherwise(pl.lit("F"))
-    )
+    digit = pl.col(col).str.slice(16, 1).cast(pl.Int8, strict=False)
+    return pl.when(digit % 2 == 1).then(pl.lit("M")).when(digit % 2 == 0).then(pl.lit("F"))
 
 
 def id_region(col: str) -> pl.Expr:

@@ -82,6 +82,9 @@ class County:
         agricultural = rng.random(n) < np.where(is_community, 0.20, 0.85)
         members = np.minimum(1 + rng.poisson(1.7, size=n), 8)
         birth_years = np.where(new, rng.integers(1960, 1996, n), rng.integers(1935, 1991, n))
+        # a household head registers a household no earlier than the year they turn 18
+        adult_from = np.array([day_number(dt.date(int(y) + 18, 7, 1)) for y in birth_years])
+        register = np.maximum(register, adult_from)
         people = make_people(n, rng, birth_years)
 
         # the information archive

@@ -78,12 +78,17 @@ def make_people(n: int, rng: np.random.Generator, birth_years: np.ndarray) -> di
     mobile_rest = rng.integers(0, 100_000_000, size=n)
 
     ids, gender_out, names, mobiles = [], [], [], []
+    taken: set[str] = set()
     for i in range(n):
         year = int(birth_years[i])
         born = dt.date(year, 1, 1) + dt.timedelta(days=int(doy[i]))
         male = bool(genders[i])
         seq = int(seqs[i]) * 2 + (1 if male else 0)  # odd = male, even = female
-        first17 = f"{id_prefix(year, bool(migrants[i]), rng)}{born:%Y%m%d}{seq:03d}"
+        prefix = f"{id_prefix(year, bool(migrants[i]), rng)}{born:%Y%m%d}"
+        while f"{prefix}{seq:03d}" in taken:  # an ID number is unique: next free sequence
+            seq = (seq + 2) % 1000
+        first17 = f"{prefix}{seq:03d}"
+        taken.add(first17)
         ids.append(first17 + id_check_char(first17))
         gender_out.append("M" if male else "F")
         given = "".join(GIVEN_CHARS[j] for j in given_idx[i, : given_len[i]])
