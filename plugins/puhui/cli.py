@@ -21,7 +21,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else get_settings().landing_dir
     started = time.monotonic()
-    summary = simulate(args.start, args.end, scale=args.scale, seed=args.seed, out=out)
+    summary = simulate(
+        args.start,
+        args.end,
+        scale=args.scale,
+        seed=args.seed,
+        out=out,
+        defect_rate=args.defect_rate,
+    )
     print(
         f"simulated {summary.days} business days ({summary.start} to {summary.end}) at scale "
         f"{args.scale}, seed {args.seed}: {summary.files} files, {summary.records:,} records "
@@ -123,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=20160101, help="random seed (same seed, same bytes)")
     p.add_argument("--out", help="landing folder (default: PUHUI_LANDING_DIR)")
+    p.add_argument(
+        "--defect-rate",
+        type=float,
+        default=0.0,
+        help="probability that a file gets a defect (listed in simulation.json); default 0",
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("db", help="the warehouse database: init | start | stop | url")

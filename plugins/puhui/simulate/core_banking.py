@@ -169,8 +169,9 @@ def write_table(out: Path, table: str, day: dt.date, lines: list[str]) -> Writte
     return WrittenFile(table, path, len(lines), len(data), md5)
 
 
-def write_day(county: County, out: Path, day: dt.date, initial: bool) -> list[WrittenFile]:
-    """All core-banking files of one business date (``initial``: the first unload)."""
+def write_day(world, out: Path, day: dt.date, initial: bool) -> list[WrittenFile]:
+    """The household-archive files of one business date (``initial``: the first unload)."""
+    county = world.county
     return [
         write_table(out, "REGION", day, region_lines(county, day)),
         write_table(out, "HOUSEHOLD", day, household_lines(county, day, initial)),

@@ -64,8 +64,14 @@ def id_prefix(birth_year: int, migrant: bool, rng: np.random.Generator) -> str:
     return "330604"
 
 
-def make_people(n: int, rng: np.random.Generator, birth_years: np.ndarray) -> dict[str, list[str]]:
-    """``n`` people: ID number, gender (M/F), name, mobile ("" for none)."""
+def make_people(
+    n: int, rng: np.random.Generator, birth_years: np.ndarray, taken: set[str] | None = None
+) -> dict[str, list]:
+    """``n`` people: ID number, gender (M/F), name, mobile ("" for none), birth (ordinal).
+
+    ``taken`` holds the first 17 characters of IDs already issued; it is updated, so
+    successive calls never issue the same ID number twice.
+    """
     migrants = rng.random(n) < MIGRANT_SHARE
     genders = rng.random(n) < 0.5
     doy = rng.integers(0, 365, size=n)
@@ -78,7 +84,8 @@ def make_people(n: int, rng: np.random.Generator, birth_years: np.ndarray) -> di
     mobile_rest = rng.integers(0, 100_000_000, size=n)
 
     ids, gender_out, names, mobiles = [], [], [], []
-    taken: set[str] = set()
+    taken = set() if taken is None else taken
+    births = []
     for i in range(n):
         year = int(birth_years[i])
         born = dt.date(year, 1, 1) + dt.timedelta(days=int(doy[i]))
@@ -89,6 +96,7 @@ def make_people(n: int, rng: np.random.Generator, birth_years: np.ndarray) -> di
             seq = (seq + 2) % 1000
         first17 = f"{prefix}{seq:03d}"
         taken.add(first17)
+        births.append(born.toordinal())
         ids.append(first17 + id_check_char(first17))
         gender_out.append("M" if male else "F")
         given = "".join(GIVEN_CHARS[j] for j in given_idx[i, : given_len[i]])
@@ -96,4 +104,4 @@ def make_people(n: int, rng: np.random.Generator, birth_years: np.ndarray) -> di
         mobiles.append(
             f"{MOBILE_PREFIXES[mobile_prefix[i]]}{int(mobile_rest[i]):08d}" if has_mobile[i] else ""
         )
-    return {"id_no": ids, "gender": gender_out, "name": names, "mobile": mobiles}
+    return {"id_no": ids, "gender": gender_out, "name": names, "mobile": mobiles, "birth": births}
