@@ -6,11 +6,13 @@ Airflow's own metadata lives in SQLite under the project-local ``AIRFLOW_HOME`` 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from puhui import db
 from puhui.config import Settings, get_settings
 
 
@@ -44,6 +46,18 @@ def airflow_env(
             if p
         ),
     }
+    # The warehouse as an Airflow connection (puhui_warehouse), for operators and the UI.
+    info = db.conninfo(settings)
+    defaults["AIRFLOW_CONN_PUHUI_WAREHOUSE"] = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": info.host,
+            "port": info.port,
+            "login": info.user,
+            "password": info.password,
+            "schema": info.dbname,
+        }
+    )
     always = {
         "AIRFLOW_HOME",
         "PUHUI_HOME",

@@ -38,7 +38,8 @@ class Settings:
     project_root: Path
     home: Path  # all run-time state: embedded database, landing data, Airflow home, logs
     warehouse_url: str | None  # SQLAlchemy URL; None means "start the embedded PostgreSQL"
-    warehouse_db: str  # database name used on the embedded server
+    warehouse_db: str | None  # database name: on the embedded server (default "puhui"), or
+    # overriding the URL's database (tests use it to isolate themselves)
     landing_dir: Path
     airflow_home: Path
     pii_key_value: str | None  # PUHUI_PII_KEY; read through pii_key()
@@ -111,7 +112,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         project_root=PROJECT_ROOT,
         home=home,
         warehouse_url=warehouse_url,
-        warehouse_db=get("WAREHOUSE_DB", "puhui"),
+        warehouse_db=get("WAREHOUSE_DB"),
         landing_dir=Path(get("LANDING_DIR", str(home / "landing"))).resolve(),
         airflow_home=Path(get("AIRFLOW_HOME", str(home / "airflow"))).resolve(),
         pii_key_value=get("PII_KEY"),

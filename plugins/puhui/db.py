@@ -94,13 +94,18 @@ def conninfo(settings: Settings | None = None, *, ensure: bool = True) -> ConnIn
     """Connection parameters of the warehouse database; starts/creates it when embedded."""
     settings = settings or get_settings()
     if not settings.embedded:
-        return _parse_url(settings.warehouse_url or "")
+        info = _parse_url(settings.warehouse_url or "")
+        if settings.warehouse_db and settings.warehouse_db != info.dbname:
+            if ensure:
+                create_database(info, settings.warehouse_db)
+            info = info.with_db(settings.warehouse_db)
+        return info
     server = _embedded_server(settings)
     admin = _parse_url(server.get_uri())
-    info = admin.with_db(settings.warehouse_db)
+    dbname = settings.warehouse_db or "puhui"
     if ensure:
-        create_database(admin, settings.warehouse_db)
-    return info
+        create_database(admin, dbname)
+    return admin.with_db(dbname)
 
 
 def create_database(admin: ConnInfo, dbname: str) -> None:
