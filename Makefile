@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test test-fast lint lock clean distclean
+.PHONY: help install demo test test-fast lint lock clean distclean bench-simulate
 
 help:
 	@echo "make demo    set up, simulate a small county, run the nightly pipeline end to end"
@@ -46,3 +46,6 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+bench-simulate: install
+	$(BIN)/puhui bench-simulate

