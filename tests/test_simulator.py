@@ -114,7 +114,9 @@ def changes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_same_seed_gives_byte_identical_files(tmp_path: Path, three_days: Path) -> None:
     again = run(tmp_path / "again", dt.date(2016, 1, 1), dt.date(2016, 1, 3), scale=0.01)
     first, second = all_files(three_days), all_files(again)
-    assert len(first) == 3 * 3 * 2 + 1  # 3 days x 3 tables x (.dat + .ok) + simulation.json
+    # every writer's files of 3 days, at least the 3 archive tables x (.dat + .ok)
+    assert len([n for n in first if "/CBS/" in n]) >= 3 * 3 * 2
+    assert "simulation.json" in first
     assert first.keys() == second.keys()
     for name in first:
         assert first[name] == second[name], name
@@ -140,9 +142,10 @@ def test_different_seed_gives_different_data(tmp_path: Path, three_days: Path) -
 def test_summary_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "sim"
     summary = simulate(dt.date(2016, 2, 28), dt.date(2016, 3, 1), scale=0.002, seed=3, out=out)
-    assert (summary.days, summary.files) == (3, 9)
+    assert summary.days == 3
+    assert summary.files >= 9  # 3 days x the 3 archive tables, plus other writers' files
     written = sum(len(rows(out, t, d)) for t in TABLES for d in days(summary.start, summary.end))
-    assert summary.records == written
+    assert summary.records >= written > 0
     manifest = json.loads((out / "simulation.json").read_text(encoding="utf-8"))
     assert manifest["start"] == "2016-02-28" and manifest["end"] == "2016-03-01"
     assert manifest["seed"] == 3 and manifest["scale"] == 0.002
@@ -193,7 +196,7 @@ def test_every_control_file_matches_its_data_file(three_days: Path) -> None:
         assert control.generated_at > dt.datetime.combine(day, dt.time())
         assert ok.read_bytes().endswith(b"\n") and ok.read_bytes().count(b"\n") == 1
         checked += 1
-    assert checked == 9
+    assert checked == len(list(three_days.rglob("*.ok"))) >= 9
     assert not list(three_days.rglob("*.part"))  # no temporary files left behind
 
 

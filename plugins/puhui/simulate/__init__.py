@@ -21,7 +21,11 @@ class SimulationSummary:
 
 
 # Source writers, in the order they run for each business date (see world.py).
-WRITERS = ("puhui.simulate.core_banking",)
+WRITERS = (
+    "puhui.simulate.core_banking",
+    "puhui.simulate.bank_network",
+    "puhui.simulate.agency",
+)
 
 
 def _writers():

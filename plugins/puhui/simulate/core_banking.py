@@ -152,8 +152,10 @@ def write_table(out: Path, table: str, day: dt.date, lines: list[str]) -> Writte
     path = folder / data_file_name(table, day)
     _atomic_write(path, data)
     md5 = hashlib.md5(data).hexdigest()
+    # unloads finish between 01:30 and about 02:30 the next morning, a stable slot per table
+    slot = int(hashlib.md5(table.encode("ascii")).hexdigest(), 16) % 60
     generated = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(1, 30)) + dt.timedelta(
-        minutes=TABLES.index(table) * 7
+        minutes=slot
     )
     control = "|".join(
         (
