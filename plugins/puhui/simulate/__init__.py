@@ -24,6 +24,7 @@ class SimulationSummary:
 WRITERS = (
     "puhui.simulate.core_banking",
     "puhui.simulate.bank_network",
+    "puhui.simulate.lending",
     "puhui.simulate.agency",
 )
 
