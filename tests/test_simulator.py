@@ -149,12 +149,9 @@ def test_summary_and_manifest(tmp_path: Path) -> None:
     manifest = json.loads((out / "simulation.json").read_text(encoding="utf-8"))
     assert manifest["start"] == "2016-02-28" and manifest["end"] == "2016-03-01"
     assert manifest["seed"] == 3 and manifest["scale"] == 0.002
-    assert sorted(p.name for p in out.iterdir()) == [
-        "20160228",
-        "20160229",
-        "20160301",
-        "simulation.json",
-    ]
+    assert {"20160228", "20160229", "20160301", "simulation.json"} <= {
+        p.name for p in out.iterdir()
+    }
 
 
 def test_end_before_start_is_refused(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ WRITERS = (
     "puhui.simulate.core_banking",
     "puhui.simulate.bank_network",
     "puhui.simulate.lending",
+    "puhui.simulate.deposits",
     "puhui.simulate.agency",
+    "puhui.simulate.ebanking",
 )
 
 
