@@ -125,3 +125,47 @@ def test_rows_defects_keep_the_control_file_consistent(run):
                 read_control(path.with_suffix(".ok")),
                 dt.date.fromisoformat(d["business_date"]),
             )
+
+
+@pytest.fixture(scope="module")
+def partner_run(tmp_path_factory):
+    """June 2016: payroll, withholding and subsidy pay days, with defects in partner CSVs."""
+    out = tmp_path_factory.mktemp("partner_defects")
+    simulate(
+        dt.date(2016, 6, 5), dt.date(2016, 6, 18), scale=0.01, seed=5, out=out, defect_rate=0.7
+    )
+    manifest = json.loads((out / "simulation.json").read_text(encoding="utf-8"))
+    return out, [d for d in manifest["defects"] if d["file"].endswith(".csv")]
+
+
+def _csv_lines(path):
+    data = path.read_bytes()
+    text = data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "gbk")
+    return text.split("\r\n")
+
+
+def test_partner_csv_defects_are_detectable(partner_run):
+    from decimal import Decimal
+
+    from puhui.identifiers import is_valid_id
+
+    out, defects = partner_run
+    assert {d["kind"] for d in defects} >= {"bad_id_checksum", "header_total_mismatch"}
+    for d in defects:
+        path = out / d["file"]
+        if d["kind"] == "duplicate_resend":
+            assert path.with_name(path.stem + "(1)" + path.suffix).read_bytes() == path.read_bytes()
+            continue
+        lines = _csv_lines(path)
+        fields = lines[d["line"] - 1].split(",")
+        if d["kind"] == "bad_id_checksum":
+            ids = [f for f in fields if len(f) == 18 and f[:17].isdigit()]
+            assert ids and not all(is_valid_id(f) for f in ids), d
+        elif d["kind"] == "negative_amount":
+            assert any(f.startswith("-") and f[1:].replace(".", "").isdigit() for f in fields), d
+        elif d["kind"] == "header_total_mismatch":
+            names, values = lines[0].split(","), lines[1].split(",")
+            total = Decimal(values[names.index("总金额")])
+            detail_names = lines[2].split(",")
+            amounts = [Decimal(r.split(",")[detail_names.index("金额")]) for r in lines[3:] if r]
+            assert total != sum(amounts), d

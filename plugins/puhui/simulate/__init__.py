@@ -63,7 +63,7 @@ def simulate(
                 files += 1
                 records += written.records
                 day_files.append(Path(written.path))
-        unloads = [p for p in day_files if p.suffix == ".dat"]
+        unloads = [p for p in day_files if p.suffix in (".dat", ".csv")]
         injected += defects.inject_day(
             world, out, day, unloads, defect_rate, initial=(day == start), touched=touched
         )

@@ -12,6 +12,10 @@ it. Kinds:
   ``duplicate_resend`` (the whole file delivered again, identical bytes, under a
   ``.resend`` name beside the original), ``late_rows`` (rows of the previous business date
   arrive in this date's change file, their update time unchanged).
+
+Partners' CSV files (agency) get ``bad_id_checksum`` or ``negative_amount`` in a detail row,
+``header_total_mismatch`` (the batch header's total amount is off by 0.01 from its
+details), or ``duplicate_resend`` (an identical copy named ``<name>(1).csv``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ ROW_KINDS = (
     "unknown_village_code",
 )
 FILE_KINDS = ("missing_control_file", "control_count_mismatch", "duplicate_resend", "late_rows")
+# partners' CSV files (agency): no control files; batch header totals instead
+CSV_KINDS = ("bad_id_checksum", "negative_amount", "header_total_mismatch", "duplicate_resend")
 STREAM = 900
 
 _ID = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -154,6 +160,49 @@ def _late_rows(path: Path, previous: Path, rng: np.random.Generator) -> tuple[in
     return first_line, f"{k} row(s) of {previous.name} arrive here (lines {first_line}-{last_line})"
 
 
+def _csv_encoding(data: bytes) -> str:
+    return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "gbk"
+
+
+def _csv_defect(path: Path, kind: str, rng: np.random.Generator) -> tuple[int | None, str] | None:
+    """One defect in a partner's CSV file (CRLF lines, comma-separated, no quoting)."""
+    if kind == "duplicate_resend":
+        copy = path.with_name(path.stem + "(1)" + path.suffix)
+        shutil.copyfile(path, copy)
+        return None, f"identical copy delivered again as {copy.name}"
+    data = path.read_bytes()
+    encoding = _csv_encoding(data)
+    lines = data.decode(encoding).split("\r\n")
+    if kind == "header_total_mismatch":
+        # two-block files: header names, header values, detail names, details
+        batch_file = path.name.startswith(("AGY_PAYROLL", "AGY_WITHHOLD", "AGY_SUBSIDY"))
+        if not batch_file or len(lines) < 4:
+            return None
+        fields = lines[1].split(",")
+        i = next((k for k, f in enumerate(fields) if _AMOUNT.match(f)), None)
+        if i is None:
+            return None
+        fields[i] = f"{float(fields[i]) + 0.01:.2f}"
+        lines[1] = ",".join(fields)
+        detail = f"header field {i + 1} raised by 0.01 to {fields[i]}"
+        line_no = 2
+    else:
+        candidates = list(range(1, len(lines)))
+        rng.shuffle(candidates)
+        pattern = _ID if kind == "bad_id_checksum" else _AMOUNT
+        for n in candidates:
+            fields = lines[n].split(",")
+            if any(pattern.match(f) for f in fields):
+                detail = _edit_line(fields, kind)
+                lines[n] = ",".join(fields)
+                line_no = n + 1
+                break
+        else:
+            return None
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    return line_no, detail
+
+
 def inject_day(
     world: World,
     out: Path,
@@ -177,11 +226,18 @@ def inject_day(
         if rng.random() >= rate:
             continue
         table = path.name.split("_")[1] if path.name.count("_") >= 2 else ""
+        rel = str(path.relative_to(out))
+        if path.suffix == ".csv":
+            kind = CSV_KINDS[int(rng.integers(len(CSV_KINDS)))]
+            csv_result = _csv_defect(path, kind, rng)
+            if csv_result is not None:
+                touched.add(rel)
+                defects.append(Defect(kind, day.isoformat(), rel, csv_result[0], csv_result[1]))
+            continue
         kinds = ROW_KINDS + FILE_KINDS
         if table == "REGION":  # the region table defines the village codes
             kinds = tuple(k for k in kinds if k != "unknown_village_code")
         kind = kinds[int(rng.integers(len(kinds)))]
-        rel = str(path.relative_to(out))
         result: tuple[int | None, str] | None
         if kind in ROW_KINDS:
             result = _row_defect(path, kind, rng)
