@@ -9,4 +9,6 @@ from __future__ import annotations
 from airflow.sdk import Asset
 
 CORE_BANKING_RAW = Asset(name="raw.core_banking", uri="puhui://warehouse/raw/core_banking")
+EBANKING_RAW = Asset(name="raw.ebanking", uri="puhui://warehouse/raw/ebanking")
+AGENCY_RAW = Asset(name="raw.agency", uri="puhui://warehouse/raw/agency")
 WAREHOUSE_MARTS = Asset(name="marts", uri="puhui://warehouse/marts")
