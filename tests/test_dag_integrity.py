@@ -15,6 +15,11 @@ EXPECTED_EDGES = {
         ("load_households", "publish_core_banking"),
         ("load_archives", "publish_core_banking"),
     },
+    "extract_ebanking": {
+        ("extract_users", "publish_ebanking"),
+        ("extract_logins", "publish_ebanking"),
+        ("extract_transactions", "publish_ebanking"),
+    },
     "build_warehouse": set(),
 }
 EXPECTED_TASKS = {
@@ -25,6 +30,12 @@ EXPECTED_TASKS = {
         "load_households",
         "load_archives",
         "publish_core_banking",
+    },
+    "extract_ebanking": {
+        "extract_users",
+        "extract_logins",
+        "extract_transactions",
+        "publish_ebanking",
     },
     "build_warehouse": {"build_models"},
 }
@@ -72,11 +83,15 @@ def test_task_graph(dagbag, dag_id):
     assert edges == EXPECTED_EDGES[dag_id]
 
 
-def test_schedules(dagbag):
-    extract = dagbag.dags["extract_core_banking"]
+@pytest.mark.parametrize("dag_id", [d for d in sorted(EXPECTED_TASKS) if d.startswith("extract_")])
+def test_extract_schedules(dagbag, dag_id):
+    extract = dagbag.dags[dag_id]
     assert type(extract.timetable).__name__ == "CronDataIntervalTimetable"
     assert extract.timetable.expression == "0 0 * * *"
     assert str(extract.timetable.timezone) == "Asia/Shanghai"
+
+
+def test_build_schedule(dagbag):
     build = dagbag.dags["build_warehouse"]
     assert "raw.core_banking" in str(build.timetable.asset_condition)
 

@@ -49,6 +49,8 @@ class Settings:
     dbt_threads: int
     task_retries: int  # retries of every Airflow task (the nightly runs use 2)
     alert_urls: tuple[str, ...]
+    ebanking_url: str | None  # e-banking OLTP source; None: <landing>/ebanking/ebanking.sqlite
+    ebanking_overlap_hours: int  # re-read window before the watermark, for late updates
 
     def pii_key(self) -> bytes:
         """The HMAC key for personal data (see :func:`_pii_key`)."""
@@ -121,6 +123,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sensor_timeout_seconds=int(get("SENSOR_TIMEOUT_SECONDS", str(4 * 3600))),
         dbt_threads=int(get("DBT_THREADS", "2")),
         task_retries=int(get("TASK_RETRIES", "2")),
+        ebanking_url=get("EBANKING_URL"),
+        ebanking_overlap_hours=int(get("EBANKING_OVERLAP_HOURS", "48")),
         alert_urls=tuple(u for u in (get("ALERT_URLS", "") or "").split() if u),
     )
 
