@@ -5,15 +5,20 @@ Small scales and a few dates keep each test well under a second or two.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from puhui import identifiers
 from puhui.extract.files import read_control, verify
-from puhui.simulate import deposits
+from puhui.simulate import agency, deposits
+from puhui.simulate.county import day_number
 from puhui.simulate.world import World
 
 SCALE = 0.005
@@ -135,3 +140,91 @@ def test_kpis_move_in_the_calibrated_direction():
     assert 0.66 < k07_2016 < 0.76 and 0.81 < k07_2020 < 0.88
     assert k07_2020 > k07_2016 + 0.08
     assert k18_2020 > k18_2016 + 0.03
+
+
+def _agency_blocks(path: Path) -> tuple[list[str], list[str], list[list[str]]]:
+    """(header names, header values, detail rows) of a header/detail partner file.
+
+    CSV: UTF-8 with BOM or GBK (data dictionary: encoding per partner); xlsx: the two
+    sheets 批次信息 and 发放明细, read with openpyxl.
+    """
+    if path.suffix == ".xlsx":
+        wb = load_workbook(path, read_only=True)
+        head = [list(r) for r in wb["批次信息"].iter_rows(values_only=True)]
+        detail = [list(r) for r in wb["发放明细"].iter_rows(values_only=True)]
+        return head[0], head[1], detail[1:]
+    data = path.read_bytes()
+    text = data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "gbk")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return rows[0], rows[1], rows[3:]
+
+
+def _agency_postings(folder: Path, day: dt.date) -> tuple[Counter, int]:
+    """(card, amount, journal type) of the successful own-bank rows of a day's AGY files,
+    and the number of rows left out (failed or paid to another bank)."""
+    posted: Counter = Counter()
+    left_out = 0
+    for path in sorted(folder.glob("AGY_*")):
+        name = path.name
+        if name.startswith("AGY_SUBSIDY_RET_"):
+            names, head, detail = _agency_blocks(path)
+            kind = "09" if head[names.index("补贴项目代码")] == "MS01" else "08"
+            for r in detail:  # ..., 卡号(账号), 开户行, 金额, 处理状态, 失败原因, 入账日期, 流水号
+                if r[8] == "成功" and r[6] == agency.OWN_BANK_NAME:
+                    assert r[10] == f"{day:%Y-%m-%d}" and r[5].startswith("622858")
+                    posted[(r[5], r[7], kind)] += 1
+                else:
+                    left_out += 1
+        elif name.startswith("AGY_WITHHOLD_"):
+            for r in _agency_blocks(path)[2]:  # 扣款卡号 (a 丰收卡), 实扣金额, 状态
+                if r[8] == "S":
+                    posted[(r[2], r[7], "06")] += 1
+                else:
+                    left_out += 1
+        elif name.startswith("AGY_PAYROLL_"):
+            for r in _agency_blocks(path)[2]:  # 收款账号, 行别代码, 金额, 处理结果
+                if r[8] == "成功" and r[4] == "314":
+                    posted[(r[3], r[6], "07")] += 1
+                else:
+                    left_out += 1
+    return posted, left_out
+
+
+def test_batch_postings_are_the_agency_files_own_bank_rows(tmp_path):
+    """BA rows of CBS_TXN = successful own-bank rows of that date's partner files."""
+    world = World(seed=7, scale=0.01)
+    model = deposits.model(world)
+    batches = agency.model(world).batches
+    farmland = next(b for b in batches if b.item == "NY01" and b.year == 2017)
+    days = (
+        dt.date.fromordinal(farmland.send),  # the farmland roster (xlsx)
+        dt.date.fromordinal(farmland.pay),  # its return file
+        dt.date(2018, 6, 10),  # 低保 pay date, electricity withholding, payroll
+        dt.date(2019, 3, 18),  # pension pay date, water withholding
+        dt.date(2020, 1, 25),  # year-end bonuses
+    )
+    kinds: Counter = Counter()
+    left_out = 0
+    for day in days:
+        agency.write_day(world, tmp_path, day, initial=False)
+        (txn,) = [f for f in deposits.write_day(world, tmp_path, day, False) if f.table == "TXN"]
+        rows = [r for r in _rows(txn.path) if r[5] == "BA"]
+        journal = Counter((r[4], r[8], r[6]) for r in rows)
+        files, skipped = _agency_postings(tmp_path / f"{day:%Y%m%d}" / "AGY", day)
+        assert journal == files, day
+        kinds.update(k for _, _, k in files.elements())
+        left_out += skipped
+        d = day_number(day)
+        row = {c: k for k, c in enumerate(model.card_no.tolist())}
+        for r in rows:  # onto an active card and its account, in-bank, not reversed
+            k = row[r[4]]
+            assert model.card_issued[k] <= d < min(model.card_cancel[k], model.card_lost[k])
+            assert r[3] == model.card_account[k] and r[9:12] == [deposits.OWN_BANK_CODE, "1", "0"]
+    assert set(kinds) == {"06", "07", "08", "09"} and left_out > 0
+    # the farmland return's rows come from the roster sent before (xlsx, numeric amounts)
+    folder = tmp_path / f"{days[0]:%Y%m%d}" / "AGY"
+    (roster,) = folder.glob(f"AGY_SUBSIDY_{farmland.batch_no}_*.xlsx")
+    listed = {(r[5], f"{r[10]:.2f}") for r in _agency_blocks(roster)[2]}
+    (ret,) = (tmp_path / f"{days[1]:%Y%m%d}" / "AGY").glob(f"*_RET_{farmland.batch_no}_*")
+    paid = {(r[5], r[7]) for r in _agency_blocks(ret)[2] if r[8] == "成功"}
+    assert paid and paid <= listed

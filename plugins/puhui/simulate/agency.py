@@ -633,36 +633,55 @@ UTILITY_DETAIL = (
 )
 
 
-def _write_utilities(world, out: Path, day: dt.date) -> list[WrittenFile]:
-    m, h, p, cards = (
-        model(world),
-        world.county.households,
-        world.population.persons,
-        world.population.cards,
-    )
+@dataclass
+class WithholdRows:
+    """The detail rows of one utility's withholding batch (file order)."""
+
+    household: np.ndarray
+    bill: str  # bill month YYYYMM (the month before the debit date)
+    due: np.ndarray
+    usage: np.ndarray
+    status: np.ndarray  # S withheld, U unpaid, T awaiting confirmation
+    paid: np.ndarray  # = due when S, else 0
+
+
+def withhold_rows(world, code: str, day: dt.date) -> WithholdRows:
+    """Utility ``code``'s batch debited on ``day`` (the utility's day of the month).
+
+    Households signed up and not cancelled on ``day``; each debits the household head's
+    丰收卡. Drawn from the batch's own generator, so the result is the same whoever asks.
+    """
+    m, h = model(world), world.county.households
     d = day_number(day)
     bill = (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m")
     season = {1: 1.25, 2: 1.2, 7: 1.35, 8: 1.4, 9: 1.1, 12: 1.15}.get(int(bill[4:]), 1.0)
+    rows = np.flatnonzero((m.utility_sign[code] <= d) & (h["cancel"] > d))
+    rng = world.rng(S_UTILITY, int(code), day.year * 100 + day.month)
+    due = np.round(
+        m.utility_usage[code][rows]
+        * (season if code != "02" else 1.0)
+        * rng.lognormal(0, 0.15, len(rows))
+        * UTILITY_PRICE[code],
+        2,
+    )
+    due = np.maximum(due, 1.0)
+    usage = np.round(due / UTILITY_PRICE[code], 0)
+    u = rng.random(len(rows))
+    status = np.where(
+        u < WITHHOLD_UNPAID, "U", np.where(u < WITHHOLD_UNPAID + WITHHOLD_PENDING, "T", "S")
+    )
+    paid = np.where(status == "S", due, 0.0)
+    return WithholdRows(rows, bill, due, usage, status, paid)
+
+
+def _write_utilities(world, out: Path, day: dt.date) -> list[WrittenFile]:
+    m, p, cards = model(world), world.population.persons, world.population.cards
     written = []
     for code, partner, dom, _, _, encoding in UTILITIES:
         if day.day != dom:
             continue
-        rows = np.flatnonzero((m.utility_sign[code] <= d) & (h["cancel"] > d))
-        rng = world.rng(S_UTILITY, int(code), day.year * 100 + day.month)
-        due = np.round(
-            m.utility_usage[code][rows]
-            * (season if code != "02" else 1.0)
-            * rng.lognormal(0, 0.15, len(rows))
-            * UTILITY_PRICE[code],
-            2,
-        )
-        due = np.maximum(due, 1.0)
-        usage = np.round(due / UTILITY_PRICE[code], 0)
-        u = rng.random(len(rows))
-        status = np.where(
-            u < WITHHOLD_UNPAID, "U", np.where(u < WITHHOLD_UNPAID + WITHHOLD_PENDING, "T", "S")
-        )
-        paid = np.where(status == "S", due, 0.0)
+        w = withhold_rows(world, code, day)
+        rows, bill, due, usage, status, paid = w.household, w.bill, w.due, w.usage, w.status, w.paid
         batch_no = f"DK{code}{day:%Y%m%d}"
         head = (
             batch_no,
@@ -744,6 +763,17 @@ def payroll_rows(
     return m.employee_person[lo:hi], amount, failed
 
 
+def payroll_runs(world, day: dt.date) -> list[tuple[int, bool]]:
+    """(enterprise, bonus) of every payroll batch paid on ``day``, in file order."""
+    m = model(world)
+    d = day_number(day)
+    monthly = np.flatnonzero((m.payroll_sign <= d) & (m.payroll_day == day.day))
+    runs = [(int(e), False) for e in monthly]
+    if day.month == 1 and day.day == 25:  # year-end bonuses before the Spring Festival
+        runs += [(int(e), True) for e in np.flatnonzero((m.payroll_sign <= d) & m.payroll_bonus)]
+    return runs
+
+
 def _write_payroll(world, out: Path, day: dt.date) -> list[WrittenFile]:
     m, p, cards, ent = (
         model(world),
@@ -752,12 +782,8 @@ def _write_payroll(world, out: Path, day: dt.date) -> list[WrittenFile]:
         world.population.enterprises,
     )
     d = day_number(day)
-    monthly = np.flatnonzero((m.payroll_sign <= d) & (m.payroll_day == day.day))
-    runs = [(int(e), False) for e in monthly]
-    if day.month == 1 and day.day == 25:  # year-end bonuses before the Spring Festival
-        runs += [(int(e), True) for e in np.flatnonzero((m.payroll_sign <= d) & m.payroll_bonus)]
     written = []
-    for e, bonus in runs:
+    for e, bonus in payroll_runs(world, day):
         persons, amount, failed = payroll_rows(world, e, day, bonus)
         if len(persons) == 0:
             continue
@@ -980,9 +1006,65 @@ def _write_events(world, out: Path, day: dt.date, initial: bool) -> list[Written
     return [write_csv(path, "FINLIT", [lines], BOM_UTF8)]
 
 
+def delivers(day: dt.date) -> bool:
+    """Whether the partners send files on ``day``: the plan period and the January after it."""
+    return PERIOD_START <= day <= PERIOD_END + dt.timedelta(days=31)
+
+
+POSTING_KINDS = ("payroll", "subsidy", "pension", "withholding")
+
+
+@dataclass
+class CardPostings:
+    """Rows of one date's partner files that the bank posted onto its own 丰收卡 cards."""
+
+    card: np.ndarray  # row of world.population.cards
+    amount: np.ndarray  # yuan, as in the file
+    kind: np.ndarray  # index into POSTING_KINDS
+
+
+def own_card_postings(world, day: dt.date) -> CardPostings:
+    """The successful own-bank rows of the files delivered on ``day``, in file order.
+
+    Subsidy and pension (MS01) rows credited per the bank's return files (pay date), payroll
+    rows paid onto a 丰收卡, withholding rows with status S (always a 丰收卡). Rows paid to
+    other banks' cards and failed rows are left out. This is what the core-banking journal
+    posts on ``day`` as batch agency (``BA``) entries.
+    """
+    parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+    if delivers(day):
+        m, issued = model(world), world.population.cards["issued"]
+        d = day_number(day)
+        for batch in m.batches:
+            if batch.pay == d:
+                rows = subsidy_rows(world, batch)
+                ok = rows.own_card & ~rows.failed
+                kind = POSTING_KINDS.index("pension" if batch.item == "MS01" else "subsidy")
+                parts.append((m.person_card[rows.person[ok]], rows.amount[ok], kind))
+        for code, _, dom, _, _, _ in UTILITIES:
+            if day.day == dom:
+                w = withhold_rows(world, code, day)
+                ok = w.status == "S"
+                card = m.person_card[m.household_head[w.household[ok]]]
+                parts.append((card, w.paid[ok], POSTING_KINDS.index("withholding")))
+        for e, bonus in payroll_runs(world, day):
+            persons, amount, failed = payroll_rows(world, e, day, bonus)
+            card = m.person_card[persons]
+            ok = ~failed & (card >= 0)
+            ok[ok] = issued[card[ok]] <= d
+            parts.append((card[ok], amount[ok], POSTING_KINDS.index("payroll")))
+    if not parts:
+        return CardPostings(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+    return CardPostings(
+        np.concatenate([c for c, _, _ in parts]).astype(np.int64),
+        np.concatenate([a for _, a, _ in parts]).astype(float),
+        np.concatenate([np.full(len(c), k, np.int64) for c, _, k in parts]),
+    )
+
+
 def write_day(world, out: Path, day: dt.date, initial: bool) -> list[WrittenFile]:
     """All partner files delivered on business date ``day``."""
-    if day < PERIOD_START or day > PERIOD_END + dt.timedelta(days=31):
+    if not delivers(day):
         return []
     return [
         *_write_division(world, out, day, initial),

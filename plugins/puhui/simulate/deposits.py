@@ -2,15 +2,20 @@
 
 Writes three core-banking files per business date (source CBS, see ``write_table``'s
 layout): ``CBS_ACCOUNT`` and ``CBS_CARD`` (changed rows, 增变量) and ``CBS_TXN`` (the
-journal, 增量). Accounts, cards, e-banking enrolment dates and the recurring batch
-postings (payroll, pensions, subsidies, utility withholding) are modelled once per world;
-a day's journal is drawn from ``world.rng(301, day)`` alone, so any day can be generated
-without simulating the days before it.
+journal, 增量). Accounts, cards and e-banking enrolment dates are modelled once per world;
+a day's customer transactions are drawn from ``world.rng(301, day)`` alone, so any day can
+be generated without simulating the days before it.
+
+The batch agency postings (channel ``BA``: payroll, pensions, subsidies, utility
+withholding) are not drawn here: they are the successful own-bank rows of the partner files
+the agency writer delivers on the same date (``agency.own_card_postings``), so the journal
+and the partners' files agree row by row. Cards those files post onto are never cancelled
+or reported lost while they do (see :func:`_agency_until`).
 
 Calibration (all figures labelled "assumption" are synthetic): the counter (TE) share of
 non-batch financial transactions falls from 30 % (end-2015) to about 15 % (end-2020),
 which drives K07 (e-banking substitution); the in-bank share of card outflows (K18) rises
-as own-bank merchants, in-bank transfers, mobile payments and withholding sign-ups grow.
+as own-bank merchants, in-bank transfers and mobile payments grow.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from puhui.simulate import core_banking
+from puhui.simulate import agency, core_banking
 from puhui.simulate.core_banking import WrittenFile
 from puhui.simulate.county import NO_DATE, PERIOD_END, PERIOD_START, _uniform_days, day_number
 
@@ -78,7 +83,8 @@ TXN_TYPES = {
 TYPE_CODES = np.array(list(TXN_TYPES))
 TYPE_NAMES = np.array([v[0] for v in TXN_TYPES.values()])
 TYPE_DIRECTION = np.array([v[1] for v in TXN_TYPES.values()])
-# median amount (yuan) and log-sd per type (assumption)
+# median amount (yuan) and log-sd per customer-initiated type (assumption); the batch
+# types 07-09 (and batch 06) take their amounts from the agency files
 TYPE_AMOUNT = {
     "01": (2000, 1.0),
     "02": (800, 0.8),
@@ -86,9 +92,6 @@ TYPE_AMOUNT = {
     "04": (1500, 1.1),
     "05": (180, 1.0),
     "06": (110, 0.6),
-    "07": (4200, 0.4),
-    "08": (500, 0.9),
-    "09": (1100, 0.7),
     "10": (2500, 0.8),
     "11": (20000, 0.9),
     "12": (90, 1.0),
@@ -120,10 +123,8 @@ TIME_DEPOSIT_SHARE = 0.25  # card holders with a time-deposit account (assumptio
 CARD_CANCEL_SHARE = 0.07  # cards cancelled during 2016-2020 (assumption)
 CARD_LOST_SHARE = 0.03  # cards reported lost during 2016-2020 (assumption)
 ENTERPRISE_CLOSE_SHARE = 0.05
-PAYROLL_SHARE = 0.32  # working-age card holders paid through the bank (assumption)
-PENSION_SHARE = 0.85  # card holders aged 60+ whose pension is paid onto the card (assumption)
-WITHHOLD_BEFORE_2016 = 0.28  # cards with utility withholding signed by 2015 (assumption)
-WITHHOLD_SIGN_LATER = 0.35  # of the rest, share signing during 2016-2020 (assumption)
+# journal type of each agency posting kind (agency.POSTING_KINDS)
+POSTING_TYPES = {"payroll": "07", "subsidy": "08", "pension": "09", "withholding": "06"}
 # 丰收互联 enrolments at scale 1.0 (assumption): by end-2015, then new ones per year
 ENROLLED_BY_2015 = 38_000
 ENROLLED_PER_YEAR = {2016: 22_000, 2017: 26_000, 2018: 29_000, 2019: 30_000, 2020: 32_000}
@@ -174,15 +175,6 @@ class DepositModel:
     card_t: np.ndarray
     enrol: np.ndarray  # 丰收互联 enrolment day of the card holder (NO_DATE: never)
     unenrol: np.ndarray  # day the enrolment was closed (NO_DATE: never)
-    payroll_day: np.ndarray  # day of month of the payroll credit, 0: none
-    salary: np.ndarray
-    pension_from: np.ndarray  # first day of pension payments (NO_DATE: none)
-    pension_amount: np.ndarray
-    withhold_from: np.ndarray  # utility withholding signed (NO_DATE: never)
-    withhold_day: np.ndarray
-    subsidy_month: np.ndarray  # month of the yearly subsidy (0: none)
-    subsidy_day: np.ndarray
-    subsidy_amount: np.ndarray
     # accounts (personal demand = card accounts, personal time, enterprise demand)
     acct_no: np.ndarray
     acct_customer_type: np.ndarray
@@ -255,6 +247,28 @@ def _enrolments(
     return enrol, close
 
 
+def _agency_until(world) -> np.ndarray:
+    """Per card, the first day the partners' files can no longer post onto it.
+
+    The agency model has no card events, so a card it credits or debits must stay active:
+    household heads with a withholding agreement or a farmland, forest or 低保 entitlement
+    and pension-covered persons until their household is cancelled (the rosters and
+    withholding batches drop cancelled households), employees of payroll employers for
+    ever (NO_DATE). Other cards: from the start (0).
+    """
+    m, h, p = agency.model(world), world.county.households, world.population.persons
+    signed = (m.farmland > 0) | (m.forest > 0)
+    for sign in m.utility_sign.values():
+        signed |= sign < NO_DATE
+    signed[world.population.low_income["household"][m.low_income_category == 0]] = True
+    linked = m.pension_covered.copy()
+    linked[m.household_head[signed]] = True
+    until = np.where(linked, np.asarray(h["cancel"])[np.asarray(p["household"])], 0)
+    paid = np.repeat(m.payroll_sign < NO_DATE, np.diff(m.employee_ptr))
+    until[m.employee_person[paid]] = NO_DATE
+    return until[np.asarray(world.population.cards["person"])].astype(np.int64)
+
+
 def _build(world) -> DepositModel:
     pop = world.population
     persons, cards, ents = pop.persons, pop.cards, pop.enterprises
@@ -267,47 +281,21 @@ def _build(world) -> DepositModel:
     id_all = np.asarray(persons["id_no"])
     mobile = np.asarray(persons["mobile"])[person]
 
-    # card events (one at most): cancelled (account closed too) or lost
-    start = np.maximum(issued + 1, day_number(PERIOD_START))
+    # card events (one at most): cancelled (account closed too) or lost; none while the
+    # partners' files still post onto the card, the shares kept over all cards
+    start = np.maximum(np.maximum(issued + 1, day_number(PERIOD_START)), _agency_until(world))
     span = np.maximum(TARGET_DAY - start + 1, 1)
     event_day = start + (rng.random(n) * span).astype(np.int64)
     u = rng.random(n)
     possible = start <= TARGET_DAY
-    cancel = np.where(possible & (u < CARD_CANCEL_SHARE), event_day, NO_DATE)
+    boost = min(n / max(int(possible.sum()), 1), 1.0 / (CARD_CANCEL_SHARE + CARD_LOST_SHARE))
+    cancel_share, lost_share = CARD_CANCEL_SHARE * boost, CARD_LOST_SHARE * boost
+    cancel = np.where(possible & (u < cancel_share), event_day, NO_DATE)
     lost = np.where(
-        possible & (u >= CARD_CANCEL_SHARE) & (u < CARD_CANCEL_SHARE + CARD_LOST_SHARE),
-        event_day,
-        NO_DATE,
+        possible & (u >= cancel_share) & (u < cancel_share + lost_share), event_day, NO_DATE
     )
     weight = rng.lognormal(0.0, 0.9, n)
     card_t = rng.integers(0, 9 * 3600, n)
-
-    # recurring batch postings
-    age_2016 = (day_number(PERIOD_START) - birth) / 365.25
-    working = (age_2016 >= 18) & (age_2016 < 58)
-    payroll = working & (rng.random(n) < PAYROLL_SHARE)
-    payroll_day = np.where(payroll, rng.integers(5, 16, n), 0)
-    salary = rng.lognormal(np.log(TYPE_AMOUNT["07"][0]), TYPE_AMOUNT["07"][1], n)
-    sixty = birth + int(60 * 365.25)
-    pension_from = np.where(rng.random(n) < PENSION_SHARE, sixty, NO_DATE)
-    pension_amount = rng.lognormal(np.log(TYPE_AMOUNT["09"][0]), TYPE_AMOUNT["09"][1], n)
-    early_sign = rng.random(n) < WITHHOLD_BEFORE_2016
-    later_sign = ~early_sign & (rng.random(n) < WITHHOLD_SIGN_LATER)
-    withhold_from = np.where(
-        early_sign,
-        issued,
-        np.where(
-            later_sign, np.maximum(issued, _uniform_days(rng, PERIOD_START, PERIOD_END, n)), NO_DATE
-        ),
-    )
-    withhold_day = rng.integers(5, 26, n)
-    hh = np.asarray(persons["household"])[person]
-    relation = np.asarray(persons["relation"])[person]
-    farm = np.asarray(world.county.households["household_type"])[hh] == "1"
-    subsidised = farm & (relation == "01") & (rng.random(n) < 0.8)
-    subsidy_month = np.where(subsidised, rng.choice([6, 7, 9], n, p=[0.5, 0.3, 0.2]), 0)
-    subsidy_day = rng.integers(10, 29, n)
-    subsidy_amount = rng.lognormal(np.log(TYPE_AMOUNT["08"][0]), TYPE_AMOUNT["08"][1], n)
 
     enrol, unenrol = _enrolments(world, issued, cancel, birth, mobile != "")
 
@@ -364,15 +352,6 @@ def _build(world) -> DepositModel:
         card_t=card_t,
         enrol=enrol,
         unenrol=unenrol,
-        payroll_day=payroll_day,
-        salary=salary,
-        pension_from=pension_from,
-        pension_amount=pension_amount,
-        withhold_from=withhold_from,
-        withhold_day=withhold_day,
-        subsidy_month=subsidy_month,
-        subsidy_day=subsidy_day,
-        subsidy_amount=subsidy_amount,
         acct_no=np.concatenate([card_account, time_no, e_no]),
         acct_customer_type=np.concatenate([np.full(n + m, "1"), np.full(k, "2")]),
         acct_id_no=np.concatenate([card_id, card_id[time_rows], np.asarray(ents["uscc"])]),
@@ -404,6 +383,9 @@ class DayJournal:
         return len(self.channel)
 
 
+_POSTING_TYPE_IDX = np.array([_T[POSTING_TYPES[k]] for k in agency.POSTING_KINDS])
+
+
 def _pick(rng, weight: np.ndarray, size: int) -> np.ndarray:
     """``size`` indices drawn with probability proportional to ``weight``."""
     if size == 0 or weight.sum() <= 0:
@@ -413,8 +395,9 @@ def _pick(rng, weight: np.ndarray, size: int) -> np.ndarray:
 
 
 def _amounts(rng, type_idx: np.ndarray) -> np.ndarray:
-    med = np.array([a[0] for a in TYPE_AMOUNT.values()], float)[type_idx]
-    sd = np.array([a[1] for a in TYPE_AMOUNT.values()], float)[type_idx]
+    """Lognormal amounts of customer transactions of the given types (cash in 100s)."""
+    med = np.array([TYPE_AMOUNT.get(c, (np.nan, 0.0))[0] for c in TXN_TYPES])[type_idx]
+    sd = np.array([TYPE_AMOUNT.get(c, (np.nan, 0.0))[1] for c in TXN_TYPES])[type_idx]
     amount = np.exp(np.log(med) + sd * rng.standard_normal(len(type_idx)))
     cash = (type_idx == _T["02"]) | (type_idx == _T["01"])
     amount = np.where(cash, np.maximum(np.round(amount / 100) * 100, 100), amount)
@@ -466,36 +449,10 @@ def day_journal(world, day: dt.date) -> DayJournal:
     )
     e_acct = ent_rows[_pick(rng, ent_active.astype(float), n_e)]
 
-    # batch agency postings (BA): payroll, pension, subsidies, utility withholding
-    dom, month = day.day, day.month
-    batches = [
-        (
-            np.flatnonzero(active & (mdl.payroll_day == dom)),
-            "07",
-            mdl.salary * (1.06 ** ((d - BASELINE_DAY) / 365.25)),
-        ),
-        (
-            np.flatnonzero(active & (mdl.pension_from <= d) & (18 + mdl.card_branch % 5 == dom)),
-            "09",
-            mdl.pension_amount,
-        ),
-        (
-            np.flatnonzero(active & (mdl.subsidy_month == month) & (mdl.subsidy_day == dom)),
-            "08",
-            mdl.subsidy_amount,
-        ),
-        (np.flatnonzero(active & (mdl.withhold_from <= d) & (mdl.withhold_day == dom)), "06", None),
-    ]
-    b_card = np.concatenate([b[0] for b in batches])
-    b_type = np.concatenate([np.full(len(b[0]), _T[b[1]]) for b in batches])
-    b_amount = np.concatenate(
-        [
-            np.round(b[2][b[0]] * rng.uniform(0.9, 1.1, len(b[0])), 2)
-            if b[2] is not None
-            else _amounts(rng, np.full(len(b[0]), _T["06"]))
-            for b in batches
-        ]
-    )
+    # batch agency postings (BA): the own-bank rows of the day's partner files
+    posted = agency.own_card_postings(world, day)
+    b_card, b_amount = posted.card, posted.amount
+    b_type = _POSTING_TYPE_IDX[posted.kind]
 
     # assemble: personal non-batch, enterprise, batch
     all_card = np.concatenate([card, np.full(n_e, -1), b_card])
