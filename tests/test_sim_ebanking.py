@@ -137,3 +137,26 @@ def test_mariadb_holds_the_same_rows():
     finally:
         ebanking.tables(prefix)[0].drop_all(engine)
         engine.dispose()
+
+
+def test_postgresql_holds_the_same_rows(warehouse):
+    """The same database on PostgreSQL (the test session's warehouse server)."""
+    from puhui import db
+
+    world = World(seed=11, scale=SCALE)
+    start, end = dt.date(2020, 12, 30), END
+    admin = warehouse.with_db("postgres")
+    db.create_database(admin, "puhui_ebanking_source")
+    url = warehouse.with_db("puhui_ebanking_source").sqlalchemy_url
+    try:
+        postgres = ebanking.write_ebanking_db(world, url, start, end)
+        engine = sa.create_engine(url)
+        try:
+            assert _counts(engine) == {t: postgres[t] for t in TABLES}
+            assert list(postgres.values()) == list(
+                ebanking.write_ebanking_db(world, "sqlite://", start, end).values()
+            )
+        finally:
+            engine.dispose()
+    finally:
+        db.drop_database(admin, "puhui_ebanking_source")
