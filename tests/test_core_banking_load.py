@@ -224,3 +224,42 @@ def test_loading_a_day_twice_gives_identical_raw_tables(landing):
     strip = lambda rows: [r[:-1] for r in rows]  # noqa: E731  (_loaded_at is the last column)
     assert {t: strip(r) for t, r in first.items()} == {t: strip(r) for t, r in second.items()}
     assert len(first["households"]) > 0
+
+
+def test_a_load_killed_mid_way_leaves_nothing_and_succeeds_on_retry(landing, monkeypatch):
+    """The loader's connection is terminated during the raw COPY: no partial batch."""
+    import psycopg
+
+    from puhui import db
+    from puhui.load import loader
+
+    day = dt.date(2016, 2, 8)
+    _simulate(landing, day)
+    cb.extract_table("regions", day, landing)
+    real_copy = loader._copy_frame
+
+    def copy_then_die(cur, table, frame):
+        real_copy(cur, table, frame)
+        if "core_banking__households" in table.as_string(cur):
+            with db.connect(landing, autocommit=True) as killer:
+                killer.execute(
+                    "select pg_terminate_backend(%s)", (cur.connection.info.backend_pid,)
+                )
+
+    monkeypatch.setattr(loader, "_copy_frame", copy_then_die)
+    with pytest.raises(psycopg.OperationalError):
+        cb.extract_table("households", day, landing)
+    with db.connect(landing) as conn:
+        assert _raw_count(conn, "households", day) == 0
+        assert (
+            conn.execute(
+                "select count(*) from quarantine.rejected_rows where table_name = 'households'"
+                " and business_date = %s",
+                (day,),
+            ).fetchone()[0]
+            == 0
+        )
+    monkeypatch.setattr(loader, "_copy_frame", real_copy)
+    result = cb.extract_table("households", day, landing)
+    with db.connect(landing) as conn:
+        assert _raw_count(conn, "households", day) == result.rows_loaded > 0
