@@ -6,6 +6,16 @@ import time
 
 import pytest
 
+AGENCY_ENTITIES = (
+    "subsidy_batches",
+    "subsidy_details",
+    "subsidy_returns",
+    "withholding",
+    "payroll",
+    "low_income_register",
+    "division_register",
+    "literacy_events",
+)
 EXPECTED_EDGES = {
     "extract_core_banking": {
         ("wait_for_control_files", "verify_control_files"),
@@ -20,6 +30,8 @@ EXPECTED_EDGES = {
         ("extract_logins", "publish_ebanking"),
         ("extract_transactions", "publish_ebanking"),
     },
+    "extract_agency": {("discover_partner_files", f"load_{e}") for e in AGENCY_ENTITIES}
+    | {(f"load_{e}", "publish_agency") for e in AGENCY_ENTITIES},
     "build_warehouse": set(),
 }
 EXPECTED_TASKS = {
@@ -37,6 +49,8 @@ EXPECTED_TASKS = {
         "extract_transactions",
         "publish_ebanking",
     },
+    "extract_agency": {"discover_partner_files", "publish_agency"}
+    | {f"load_{e}" for e in AGENCY_ENTITIES},
     "build_warehouse": {"build_models"},
 }
 

@@ -31,6 +31,21 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+# Partners' batches are small (tens of rows per file): one bad row must not hold back a
+# whole day's payroll. Overridable with PUHUI_MAX_REJECT_RATES.
+DEFAULT_REJECT_RATES = {"agency.*": 0.20}
+
+
+def _parse_rates(text: str) -> dict[str, float]:
+    """``"core_banking.txn=0.01,agency.*=0.3"`` -> {"core_banking.txn": 0.01, "agency.*": 0.3}."""
+    rates = {}
+    for item in text.replace(";", ",").split(","):
+        if item.strip():
+            key, _, value = item.partition("=")
+            rates[key.strip()] = float(value)
+    return rates
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Paths are absolute."""
@@ -43,7 +58,8 @@ class Settings:
     landing_dir: Path
     airflow_home: Path
     pii_key_value: str | None  # PUHUI_PII_KEY; read through pii_key()
-    max_reject_rate: float
+    max_reject_rate: float  # default share of a batch's rows that may be quarantined
+    reject_rate_overrides: dict[str, float]  # "<source>.<table>" or "<source>.*" -> share
     sensor_poke_seconds: int
     sensor_timeout_seconds: int
     dbt_threads: int
@@ -51,6 +67,13 @@ class Settings:
     alert_urls: tuple[str, ...]
     ebanking_url: str | None  # e-banking OLTP source; None: <landing>/ebanking/ebanking.sqlite
     ebanking_overlap_hours: int  # re-read window before the watermark, for late updates
+
+    def reject_rate(self, source: str, table: str) -> float:
+        """The quarantine share above which a batch of ``source.table`` is held back."""
+        overrides = self.reject_rate_overrides
+        return overrides.get(
+            f"{source}.{table}", overrides.get(f"{source}.*", self.max_reject_rate)
+        )
 
     def pii_key(self) -> bytes:
         """The HMAC key for personal data (see :func:`_pii_key`)."""
@@ -119,6 +142,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         airflow_home=Path(get("AIRFLOW_HOME", str(home / "airflow"))).resolve(),
         pii_key_value=get("PII_KEY"),
         max_reject_rate=float(get("MAX_REJECT_RATE", "0.05")),
+        reject_rate_overrides={
+            **DEFAULT_REJECT_RATES,
+            **_parse_rates(get("MAX_REJECT_RATES", "") or ""),
+        },
         sensor_poke_seconds=int(get("SENSOR_POKE_SECONDS", "60")),
         sensor_timeout_seconds=int(get("SENSOR_TIMEOUT_SECONDS", str(4 * 3600))),
         dbt_threads=int(get("DBT_THREADS", "2")),

@@ -504,7 +504,7 @@ def extract_ebanking(
                 rows_quarantined=checked.rejects["row_index"].n_unique(),
                 window=window,
                 watermark=max(candidates) if candidates else None,
-                max_reject_rate=settings.max_reject_rate,
+                max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
                 started_at=started,
             )
         except RejectThresholdExceeded:

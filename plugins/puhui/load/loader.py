@@ -103,7 +103,11 @@ def load_batch(
     row per failed rule: line_number, raw_line, rule, column_name, detail. A line with
     several failed rules counts once in ``rows_quarantined``.
     """
-    quarantined = rejects.select("line_number").n_unique() if not rejects.is_empty() else 0
+    # A batch may gather several files (partners' deliveries): a reject row may then name
+    # its own source_file, and a line is identified by (source_file, line_number).
+    per_file = "source_file" in rejects.columns
+    line_key = ["source_file", "line_number"] if per_file else ["line_number"]
+    quarantined = rejects.select(line_key).n_unique() if not rejects.is_empty() else 0
     if rows_read != rows.height + quarantined:
         raise AssertionError(
             f"{batch.source_file}: rows read {rows_read} != loaded {rows.height} + quarantined "
@@ -119,12 +123,12 @@ def load_batch(
         "_source_file": batch.source_file,
         "_loaded_at": loaded_at,
     }
-    quarantine_rows = rejects.sort("line_number").select(
+    quarantine_rows = rejects.sort(line_key).select(
         pl.lit(batch.batch_id).alias("batch_id"),
         pl.lit(batch.source_system).alias("source_system"),
         pl.lit(batch.table_name).alias("table_name"),
         pl.lit(batch.business_date).alias("business_date"),
-        pl.lit(batch.source_file).alias("source_file"),
+        (pl.col("source_file") if per_file else pl.lit(batch.source_file)).alias("source_file"),
         pl.col("line_number").cast(pl.Int32),
         pl.col("raw_line"),
         pl.col("rule"),
@@ -153,7 +157,10 @@ def load_batch(
             _copy_frame(
                 cur,
                 _qualified(batch.raw_table),
-                rows.with_columns(**{k: pl.lit(v) for k, v in meta.items()}),
+                # a row's own _source_file (one batch of several files) is kept
+                rows.with_columns(
+                    **{k: pl.lit(v) for k, v in meta.items() if k not in rows.columns}
+                ),
             )
             cur.execute(
                 "update ops.load_audit set status = 'superseded'"
