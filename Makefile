@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test test-fast lint lock clean distclean bench-simulate
+.PHONY: help install demo test test-fast lint lock clean distclean bench-simulate bench-load
 
 help:
 	@echo "make demo    set up, simulate a small county, run the nightly pipeline end to end"
@@ -49,3 +49,6 @@ distclean: clean
 
 bench-simulate: install
 	$(BIN)/puhui bench-simulate
+
+bench-load: install
+	$(BIN)/puhui bench-load

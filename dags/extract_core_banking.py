@@ -8,10 +8,13 @@ Loads the core banking system's T+1 unload (核心系统日终卸数) of one bus
    the date is in `<landing>/<YYYYMMDD>/CBS/` (times out after `PUHUI_SENSOR_TIMEOUT_SECONDS`).
 2. **verify_control_files**: record count, byte size and MD5 of every data file against
    its control file; any mismatch stops the run before anything loads.
-3. **load_regions**, then **load_households** and **load_archives**: decode GBK, validate
-   with the pandera models in `schemas/core_banking.py`, quarantine rejected rows with
-   their reason, hash personal data, and replace the date's batch with COPY in one
-   transaction.
+3. **load_<entity>**, one task per CBS table: decode GBK, validate with the pandera
+   models in `schemas/core_banking.py`, quarantine rejected rows with their reason, hash
+   personal data, and replace the date's batch with COPY in one transaction.
+   **load_regions** runs first among the tables that carry a village code (households,
+   archives, outlets, terminals, managers, visits, investments, customers,
+   credit_ratings), which are checked against that day's region batch; loans,
+   loan_balances, loan_txns, accounts, cards and txns load straight after verification.
 4. **publish_core_banking**: emits the `raw.core_banking` asset for the date, which
    schedules `build_warehouse`.
 
@@ -28,6 +31,21 @@ from puhui.config import TIMEZONE, get_settings
 from puhui.orchestration import DEFAULT_ARGS, business_date_of
 
 _settings = get_settings()
+
+# Tables that carry a village code are validated against the day's region batch, so they
+# load after regions; the others only need verified files.
+VILLAGE_TABLES = (
+    "households",
+    "archives",
+    "outlets",
+    "terminals",
+    "managers",
+    "visits",
+    "investments",
+    "customers",
+    "credit_ratings",
+)
+OTHER_TABLES = ("loans", "loan_balances", "loan_txns", "accounts", "cards", "txns")
 
 
 @dag(
@@ -57,30 +75,26 @@ def extract_core_banking():
         return verify_control_files(business_date_of(context))
 
     @task
-    def load_regions(**context) -> dict:
+    def load_table(entity: str, **context) -> dict:
         from puhui.extract.core_banking import extract_table
 
-        return extract_table("regions", business_date_of(context)).__dict__
-
-    @task
-    def load_households(**context) -> dict:
-        from puhui.extract.core_banking import extract_table
-
-        return extract_table("households", business_date_of(context)).__dict__
-
-    @task
-    def load_archives(**context) -> dict:
-        from puhui.extract.core_banking import extract_table
-
-        return extract_table("archives", business_date_of(context)).__dict__
+        return extract_table(entity, business_date_of(context)).__dict__
 
     @task(outlets=[CORE_BANKING_RAW])
     def publish_core_banking(**context):
         yield Metadata(CORE_BANKING_RAW, {"business_date": business_date_of(context).isoformat()})
 
-    regions = load_regions()
-    wait_for_control_files() >> verify_control_files() >> regions
-    regions >> [load_households(), load_archives()] >> publish_core_banking()
+    def load(entity: str):
+        return load_table.override(task_id=f"load_{entity}")(entity)
+
+    verified = wait_for_control_files() >> verify_control_files()
+    regions = load("regions")
+    verified >> regions
+    after_regions = [load(entity) for entity in VILLAGE_TABLES]
+    independent = [load(entity) for entity in OTHER_TABLES]
+    regions >> after_regions
+    verified >> independent
+    [*after_regions, *independent] >> publish_core_banking()
 
 
 extract_core_banking()

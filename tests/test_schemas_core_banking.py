@@ -282,7 +282,7 @@ def test_date_in_range_judges_only_real_dates() -> None:
 # --- the models -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entity", sorted(MODELS))
+@pytest.mark.parametrize("entity", sorted(ROW_BUILDERS))
 def test_model_accepts_good_batch(entity: str) -> None:
     df = good_batch(entity)
     result = split_valid(df, schema(entity))
@@ -481,7 +481,7 @@ def test_schema_for_leaves_the_model_schema_untouched() -> None:
 
 def test_schema_for_unknown_entity() -> None:
     with pytest.raises(ValueError, match="unknown core-banking entity"):
-        schema_for("loans", business_date=BUSINESS_DATE, village_codes=None)
+        schema_for("no_such_table", business_date=BUSINESS_DATE, village_codes=None)
 
 
 # --- frames with the wrong shape stop the load ------------------------------------------------

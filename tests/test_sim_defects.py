@@ -26,6 +26,11 @@ EXPECTED_RULES = {
 BY_FILE_TABLE = {spec.file_table: spec for spec in TABLES.values()}
 
 
+def _file_table(name: str) -> str:
+    """CBS_LOAN_BALANCE_20160101.dat -> LOAN_BALANCE (table names may contain '_')."""
+    return name.split(".")[0].removeprefix("CBS_").rsplit("_", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("defects")
@@ -36,7 +41,7 @@ def run(tmp_path_factory):
 
 def _cbs(manifest):
     return [
-        d for d in manifest["defects"] if d["file"].split("/")[-1].split("_")[1] in BY_FILE_TABLE
+        d for d in manifest["defects"] if _file_table(d["file"].split("/")[-1]) in BY_FILE_TABLE
     ]
 
 
@@ -53,7 +58,7 @@ def test_default_rate_injects_nothing(tmp_path):
 
 
 def _rejected_rules(out, path, business_date: dt.date):
-    spec = BY_FILE_TABLE[path.name.split("_")[1]]
+    spec = BY_FILE_TABLE[_file_table(path.name)]
     parsed = parse_delimited(path.read_bytes(), list(spec.columns), encoding=ENCODING)
     village_codes = None
     if spec.needs_village_codes:

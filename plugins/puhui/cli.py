@@ -77,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from puhui import db
     from puhui.runner import DagRunFailed, run_nightly
     from puhui.simulate import simulate
-    from puhui.warehouse.marts import archiving_rate_report
+    from puhui.warehouse.marts import archiving_rate_report, load_summary
 
     settings = get_settings()
     started = time.monotonic()
@@ -95,7 +95,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except DagRunFailed as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
-    print(f"[3/3] what the warehouse says on {end}:")
+    print("[3/3] what landed (ops.load_audit):")
+    print(load_summary(settings))
+    print(f"\nwhat the warehouse says on {end}:")
     print(archiving_rate_report(end))
     if settings.embedded:
         db.stop_embedded(settings)  # any later puhui command starts it again in ~2 s
@@ -111,6 +113,20 @@ def cmd_bench_simulate(args: argparse.Namespace) -> int:
 
     rows = run(quick=args.quick, results_dir=get_settings().project_root / "bench" / "results")
     return 0 if all(r["met"] for r in rows) else 1
+
+
+def cmd_bench_load(args: argparse.Namespace) -> int:
+    from puhui.bench.load import run
+
+    result = run(
+        args.date,
+        landing=args.landing,
+        sample=args.sample,
+        use_project_db=args.project_db,
+        profile=args.profile,
+        results_dir=get_settings().project_root / "bench" / "results",
+    )
+    return 0 if all(result["met"].values()) else 1
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
@@ -170,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="only one day at scale 1.0")
     p.set_defaults(func=cmd_bench_simulate)
+
+    p = sub.add_parser(
+        "bench-load",
+        help="benchmark loading one day's transaction journal at scale 1.0 (bench/results/)",
+    )
+    p.add_argument("--date", type=_date, default=dt.date(2020, 12, 10))
+    p.add_argument("--landing", type=Path, help="an already simulated landing folder")
+    p.add_argument("--sample", type=int, default=20_000, help="rows timed for pandas.to_sql")
+    p.add_argument("--project-db", action="store_true", help="use the project's warehouse")
+    p.add_argument("--profile", action="store_true", help="print a profile of puhui's path")
+    p.set_defaults(func=cmd_bench_load)
 
     p = sub.add_parser("airflow", help="run the airflow CLI with puhui's environment")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,8 +1,9 @@
 """Run the nightly pipeline for business dates through real Airflow DAG runs.
 
-Each date gets an ``extract_core_banking`` run, then a ``build_warehouse`` run, both with
-``airflow dags test`` (a complete DAG run, in the metadata database, executed in-process
-without a scheduler). A failed run stops the sequence with a non-zero exit.
+Each date gets a run of each extract DAG (core banking, e-banking, agency), then a
+``build_warehouse`` run, each with ``airflow dags test`` (a complete DAG run, recorded in
+the metadata database, executed in-process without a scheduler). A failed run stops the
+sequence with a non-zero exit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from puhui.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-NIGHTLY_DAGS = ("extract_core_banking", "build_warehouse")
+NIGHTLY_DAGS = ("extract_core_banking", "extract_ebanking", "extract_agency", "build_warehouse")
 
 
 class DagRunFailed(Exception):

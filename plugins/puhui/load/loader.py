@@ -57,7 +57,7 @@ def _copy_frame(cur: psycopg.Cursor, table: sql.Composable, frame: pl.DataFrame)
     if frame.is_empty():
         return
     buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
+    frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
     statement = sql.SQL("copy {} ({}) from stdin with (format csv, null '')").format(table, columns)
     with cur.copy(statement) as copy:

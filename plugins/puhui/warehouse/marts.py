@@ -60,3 +60,28 @@ def archiving_rate_report(
         + ", ".join(f"{d:%m-%d} {float(r):.2%}" for d, r in reversed(trend) if r is not None)
     )
     return "\n".join(lines)
+
+
+def load_summary(settings: Settings | None = None) -> str:
+    """Rows read, loaded and quarantined per source and table, from the run audit."""
+    with db.connect(settings) as conn:
+        rows = conn.execute(
+            """
+            select source_system, table_name, count(*) as batches,
+                   sum(rows_read), sum(rows_loaded), sum(rows_quarantined),
+                   count(*) filter (where status not in ('loaded', 'superseded', 'duplicate'))
+            from ops.load_audit
+            where status <> 'superseded'
+            group by 1, 2
+            order by 1, 2
+            """
+        ).fetchall()
+    lines = [
+        f"{'source.table':<34}{'batches':>8}{'read':>10}{'loaded':>10}{'quarant.':>9}{'failed':>7}"
+    ]
+    for source, table, batches, read, loaded, quarantined, failed in rows:
+        lines.append(
+            f"{source + '.' + table:<34}{batches:>8}{read or 0:>10,}{loaded or 0:>10,}"
+            f"{quarantined or 0:>9,}{failed:>7}"
+        )
+    return "\n".join(lines)

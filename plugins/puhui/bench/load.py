@@ -1,0 +1,331 @@
+"""Load benchmark (issue #4, "Speed"): the transaction journal of one business day, scale 1.0.
+
+Side by side in one run, on the same PostgreSQL:
+
+- (a) ``bare_copy``: ``COPY ... FROM STDIN`` of the already-decoded rows (the file's text,
+  decoded from GBK beforehand) into a table with the file's columns and types;
+- (b) ``puhui``: the full path, ``extract_table("txns", ...)``: read, verify the control
+  file, decode, validate with every check of ``schemas.core_banking.TxnRecord``, hash and
+  mask personal data, COPY into ``raw.core_banking__txns`` in one transaction. Run in a
+  fresh subprocess so its peak RSS is its own;
+- (a2), for information: COPY of exactly the rows (b) loaded (24 columns with hashes,
+  masks and load metadata) into a table like ``raw.core_banking__txns``: the COPY floor
+  of the raw table itself, so (b)/(a2) shows what the Python side costs;
+- (c) ``pandas_to_sql``: ``DataFrame.to_sql(method="multi")`` of the same rows, timed on a
+  sample (default 20,000 rows) and extrapolated to rows/s: loading the whole day this way
+  takes many minutes.
+
+Targets: (b)/(a) >= 0.8, (b)/(c) >= 100, peak RSS of (b) < 2 GiB. Writes
+``bench/results/load.json``. By default everything runs in a temporary puhui home with its
+own embedded PostgreSQL, so the developer's warehouse is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_DATE = dt.date(2020, 12, 10)  # the 10th of December 2020: the largest journal
+TARGETS = {"puhui_vs_bare_copy": 0.8, "puhui_vs_to_sql": 100.0, "peak_rss_mib": 2048}
+BENCH_DB = "puhui_bench"
+
+_COPY_TABLE = """
+drop table if exists bench.txn_copy;
+create table bench.txn_copy (
+    txn_id text not null, txn_date date not null, txn_time time not null,
+    account_no text not null, card_no text, channel_code text not null,
+    txn_type text not null, direction text not null, amount numeric(18, 2) not null,
+    counterparty_bank_code text, is_internal text not null, reversal_flag text not null,
+    branch_code text not null, memo text not null
+)
+"""
+
+
+def _env(home: Path | None, landing: Path) -> dict[str, str]:
+    env = {**os.environ, "PUHUI_LANDING_DIR": str(landing), "PUHUI_WAREHOUSE_DB": BENCH_DB}
+    if home is not None:
+        env["PUHUI_HOME"] = str(home)
+        env.setdefault("PUHUI_PII_KEY", "bench-only-pii-key")
+    return env
+
+
+def _measure_full_path(business_date: dt.date, profile: bool) -> dict:
+    """(b), in this process: one extract_table of the day's journal."""
+    from puhui import db
+    from puhui.config import get_settings
+    from puhui.extract.core_banking import extract_table
+
+    settings = get_settings()
+    extract_table("txns", business_date, settings)  # warm-up: imports, DDL, server caches
+    with db.connect(settings) as conn:  # time a first load, as (a) is: nothing to replace
+        conn.execute("truncate raw.core_banking__txns")
+        conn.commit()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    result = extract_table("txns", business_date, settings)
+    seconds = time.perf_counter() - started
+    figures = {
+        "rows": result.rows_loaded,
+        "rows_read": result.rows_read,
+        "rows_quarantined": result.rows_quarantined,
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        figures["profile"] = out.getvalue()
+    return figures
+
+
+def _decoded_rows(settings, business_date: dt.date) -> bytes:
+    from puhui.extract.core_banking import TABLES, data_path
+
+    return (
+        data_path(settings.landing_dir, TABLES["txns"], business_date)
+        .read_bytes()
+        .decode("gbk")
+        .encode("utf-8")
+    )
+
+
+def _bare_copy(settings, text: bytes) -> dict:
+    """(a): COPY the decoded rows into a table of the file's columns, one transaction."""
+    from puhui import db
+
+    rows = text.count(b"\n")
+    with db.connect(settings) as conn:
+        conn.execute("create schema if not exists bench")
+        conn.execute(_COPY_TABLE)
+        conn.commit()
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy(
+                "copy bench.txn_copy from stdin with (format text, delimiter '|', null '')"
+            ) as copy:
+                copy.write(text)
+        seconds = time.perf_counter() - started
+        loaded = conn.execute("select count(*) from bench.txn_copy").fetchone()[0]
+    assert loaded == rows, (loaded, rows)
+    return {"rows": rows, "seconds": round(seconds, 3)}
+
+
+def _bare_copy_of_loaded_rows(settings) -> dict:
+    """(a2): COPY of exactly the rows (b) loaded, already rendered as text, into a table
+    like ``raw.core_banking__txns``: the floor for the raw table's wider rows."""
+    from puhui import db
+
+    with db.connect(settings) as conn:
+        buffer = bytearray()
+        with conn.cursor().copy("copy raw.core_banking__txns to stdout") as copy:
+            for chunk in copy:
+                buffer += chunk
+        conn.execute("drop table if exists bench.txn_raw_like")
+        conn.execute(
+            "create table bench.txn_raw_like (like raw.core_banking__txns including indexes)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy("copy bench.txn_raw_like from stdin") as copy:
+                copy.write(bytes(buffer))
+        seconds = time.perf_counter() - started
+        rows = conn.execute("select count(*) from bench.txn_raw_like").fetchone()[0]
+    return {"rows": rows, "seconds": round(seconds, 3)}
+
+
+def _to_sql(settings, text: bytes, sample: int) -> dict:
+    """(c): pandas to_sql(method="multi") of the first ``sample`` rows, extrapolated."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from puhui import db
+    from puhui.extract.core_banking import TABLES
+
+    lines = text.decode("utf-8").split("\n")[:sample]
+    frame = pd.DataFrame(
+        [line.split("|") for line in lines], columns=list(TABLES["txns"].columns)
+    ).replace("", None)
+    engine = sa.create_engine(db.conninfo(settings).sqlalchemy_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("create schema if not exists bench")
+            conn.exec_driver_sql("drop table if exists bench.txn_to_sql")
+        started = time.perf_counter()
+        # 1,000 rows x 14 columns per INSERT stays under PostgreSQL's 65,535 parameters.
+        frame.to_sql(
+            "txn_to_sql", engine, schema="bench", method="multi", chunksize=1000, index=False
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    return {"rows": len(frame), "seconds": round(seconds, 3), "extrapolated": True}
+
+
+def run(
+    business_date: dt.date = DEFAULT_DATE,
+    *,
+    landing: Path | None = None,
+    sample: int = 20_000,
+    use_project_db: bool = False,
+    profile: bool = False,
+    results_dir: Path | None = None,
+) -> dict:
+    """Simulate the day if needed, run (a), (b), (c), print and write the figures."""
+    from puhui import db
+    from puhui.config import load_settings
+
+    with tempfile.TemporaryDirectory(prefix="puhui-bench-load-") as tmp:
+        tmp_path = Path(tmp)
+        home = None if use_project_db else tmp_path / "home"
+        if landing is None:
+            from puhui.simulate import simulate
+
+            landing = tmp_path / "landing"
+            started = time.perf_counter()
+            simulate(business_date, business_date, scale=1.0, seed=20160101, out=landing)
+            print(
+                f"simulated {business_date} at scale 1.0 in {time.perf_counter() - started:.0f} s"
+            )
+        env = _env(home, landing)
+        settings = load_settings(env)
+        try:
+            db.init_warehouse(settings)
+            text = _decoded_rows(settings, business_date)
+            bare = _bare_copy(settings, text)
+            proc = subprocess.run(
+                [sys.executable, "-m", "puhui.bench.load", "--one", business_date.isoformat()]
+                + (["--profile"] if profile else []),
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"full-path measurement failed:\n{proc.stderr[-4000:]}")
+            full = json.loads(proc.stdout.strip().splitlines()[-1])
+            bare_loaded = _bare_copy_of_loaded_rows(settings)
+            pandas = _to_sql(settings, text, sample)
+        finally:
+            if home is not None:
+                db.stop_embedded(settings)
+
+    rate = {
+        k: v["rows"] / v["seconds"]
+        for k, v in (("a", bare), ("a2", bare_loaded), ("b", full), ("c", pandas))
+    }
+    ratios = {
+        "puhui_vs_bare_copy": rate["b"] / rate["a"],
+        "puhui_vs_to_sql": rate["b"] / rate["c"],
+        "puhui_vs_bare_copy_of_loaded_rows": rate["b"] / rate["a2"],
+    }
+    met = {
+        "puhui_vs_bare_copy": ratios["puhui_vs_bare_copy"] >= TARGETS["puhui_vs_bare_copy"],
+        "puhui_vs_to_sql": ratios["puhui_vs_to_sql"] >= TARGETS["puhui_vs_to_sql"],
+        "peak_rss_mib": full["peak_rss_mib"] < TARGETS["peak_rss_mib"],
+    }
+    profile_text = full.pop("profile", None)
+    payload = {
+        "benchmark": "load",
+        "table": "CBS_TXN -> raw.core_banking__txns",
+        "business_date": business_date.isoformat(),
+        "scale": 1.0,
+        "run_date": dt.date.today().isoformat(),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "results": {
+            "a_bare_copy": {**bare, "rows_per_second": round(rate["a"])},
+            "a2_bare_copy_of_loaded_rows": {
+                **bare_loaded,
+                "rows_per_second": round(rate["a2"]),
+                "note": "COPY of the rows (b) loaded (hashes, masks, load metadata: 24 "
+                "columns) into a table like raw.core_banking__txns; for information",
+            },
+            "b_puhui_full_path": {**full, "rows_per_second": round(rate["b"])},
+            "c_pandas_to_sql_multi": {
+                **pandas,
+                "rows_per_second": round(rate["c"]),
+                "note": f"timed on the first {pandas['rows']:,} rows and extrapolated",
+            },
+        },
+        "ratios": {k: round(v, 3) for k, v in ratios.items()},
+        "targets": TARGETS,
+        "met": met,
+    }
+    print(f"{'path':<36}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
+    for name, key in (
+        ("(a) bare COPY of decoded rows", "a_bare_copy"),
+        ("(a2) bare COPY of the loaded rows", "a2_bare_copy_of_loaded_rows"),
+        ("(b) puhui full path", "b_puhui_full_path"),
+        ("(c) pandas to_sql(multi)*", "c_pandas_to_sql_multi"),
+    ):
+        r = payload["results"][key]
+        print(f"{name:<36}{r['rows']:>10,}{r['seconds']:>10.2f}{r['rows_per_second']:>12,}")
+    print(f"* timed on {pandas['rows']:,} rows, rows/s extrapolated")
+    print(
+        f"(b)/(a) = {ratios['puhui_vs_bare_copy']:.2f} (target >= 0.8: "
+        f"{'met' if met['puhui_vs_bare_copy'] else 'NOT met'})"
+    )
+    print(
+        f"(b)/(c) = {ratios['puhui_vs_to_sql']:.0f} (target >= 100: "
+        f"{'met' if met['puhui_vs_to_sql'] else 'NOT met'})"
+    )
+    print(f"(b)/(a2) = {ratios['puhui_vs_bare_copy_of_loaded_rows']:.2f} (for information)")
+    print(
+        f"peak RSS of (b) = {full['peak_rss_mib']:.0f} MiB (target < 2048: "
+        f"{'met' if met['peak_rss_mib'] else 'NOT met'})"
+    )
+    if profile_text:
+        print(profile_text)
+    if results_dir is not None:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        (results_dir / "load.json").write_text(json.dumps(payload, indent=2) + "\n")
+    return payload
+
+
+def main(argv: list[str] | None = None) -> int:
+    from puhui.config import get_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure (b) only
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=DEFAULT_DATE)
+    parser.add_argument("--landing", type=Path, help="already simulated landing folder")
+    parser.add_argument("--sample", type=int, default=20_000, help="rows timed for (c)")
+    parser.add_argument("--project-db", action="store_true", help="use the project's warehouse")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of (b)")
+    parser.add_argument("--results", type=Path, help="folder for load.json (bench/results)")
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(_measure_full_path(dt.date.fromisoformat(args.one), args.profile)))
+        return 0
+    run(
+        args.date,
+        landing=args.landing,
+        sample=args.sample,
+        use_project_db=args.project_db,
+        profile=args.profile,
+        results_dir=args.results or get_settings().project_root / "bench" / "results",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
