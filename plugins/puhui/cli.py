@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kpis)
 
     p = sub.add_parser("demo", help="simulate a small county and run the pipeline end to end")
-    p.add_argument("--start", type=_date, default=dt.date(2016, 1, 1))
+    p.add_argument("--start", type=_date, default=dt.date(2016, 6, 8))
     p.add_argument("--days", type=int, default=3)
     p.add_argument("--scale", type=float, default=0.02)
     p.add_argument("--seed", type=int, default=20160101)
