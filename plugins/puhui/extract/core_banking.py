@@ -666,13 +666,19 @@ def extract_table(
         rejects = pl.concat([parsed.rejects, validation_rejects.cast(parsed.rejects.schema)])
         bad_rows = set(checked.rejects["row_index"].to_list())
         good = parsed.frame.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
-        rows = spec.transform(good.select(spec.columns), settings.pii_key()).with_columns(
-            good["_line_number"].cast(pl.Int32)
-        )
+        key = settings.pii_key()
+
+        def transform(chunk: pl.DataFrame) -> pl.DataFrame:
+            return spec.transform(chunk.select(spec.columns), key).with_columns(
+                chunk["_line_number"]
+            )
+
         return load_batch(
             conn,
             batch,
-            rows=rows,
+            # transformed chunk by chunk during the COPY (see load_batch)
+            rows=good.select(*spec.columns, pl.col("_line_number").cast(pl.Int32)),
+            transform=transform,
             rejects=rejects,
             rows_read=parsed.lines_read,
             max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),

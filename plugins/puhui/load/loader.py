@@ -7,14 +7,17 @@ line read is accounted for: ``rows_read == rows_loaded + rows_quarantined`` is a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +55,83 @@ class BatchResult:
     status: str
 
 
-def _copy_frame(cur: psycopg.Cursor, table: sql.Composable, frame: pl.DataFrame) -> None:
-    """COPY a data frame (columns named as the table's) in CSV form."""
-    if frame.is_empty():
-        return
+# Rows per COPY chunk: small enough that the server starts on the first chunk while the
+# next ones are transformed and rendered, large enough that polars' per-call overhead stays
+# negligible. About 10 MB of text for the widest raw tables.
+COPY_CHUNK_ROWS = 50_000
+
+# COPY's text format: backslash, tab, newline and carriage return inside a value are
+# written as escapes; everything else is taken literally and NULL is ``\N``.
+_TEXT_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_NEEDS_ESCAPE = r"[\\\t\n\r]"
+
+
+def _render_text(frame: pl.DataFrame) -> memoryview:
+    """The rows in COPY's text format, without a copy of the rendered bytes.
+
+    Text rather than CSV: the server parses it about a quarter faster, and an empty
+    string stays distinct from NULL (``\\N``) as it was with quoted CSV. Only the string
+    columns that hold a character to escape pay for the escaping.
+    """
+    strings = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical, pl.Enum)]
+    if strings:
+        frame = frame.with_columns(pl.col(strings).cast(pl.String))
+        flagged = frame.select(pl.col(strings).str.contains(_NEEDS_ESCAPE).any()).row(0)
+        escaped = []
+        for column, needs in zip(strings, flagged, strict=True):
+            if needs:
+                expr = pl.col(column)
+                for char, escape in _TEXT_ESCAPES:
+                    expr = expr.str.replace_all(char, escape, literal=True)
+                escaped.append(expr)
+        if escaped:
+            frame = frame.with_columns(escaped)
     buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv, null '')").format(table, columns)
-    with cur.copy(statement) as copy:
-        copy.write(buffer.getvalue())
+    frame.write_csv(
+        buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N"
+    )
+    return buffer.getbuffer()
+
+
+def _chunks(
+    frame: pl.DataFrame, transform: Callable[[pl.DataFrame], pl.DataFrame]
+) -> Iterator[pl.DataFrame]:
+    """``transform`` applied to ``frame`` chunk by chunk, lazily, as the COPY asks for them.
+
+    ``transform`` must keep the rows (one output row per input row, same order): checked
+    per chunk, since the counts asserted before the load are those of ``frame``.
+    """
+    for chunk in frame.iter_slices(COPY_CHUNK_ROWS):
+        out = transform(chunk)
+        if out.height != chunk.height:
+            raise AssertionError(
+                f"transform turned {chunk.height} rows into {out.height}; refusing to load"
+            )
+        yield out
+
+
+def _copy_frame(
+    cur: psycopg.Cursor, table: sql.Composable, frame: pl.DataFrame | Iterable[pl.DataFrame]
+) -> None:
+    """COPY a data frame, or its chunks in order, into ``table`` (columns named as its).
+
+    Chunks overlap Python with the server: psycopg's ``QueuedLibpqWriter`` writes to the
+    socket from a worker thread, so the server parses and inserts one chunk while this
+    thread produces the next (polars releases the GIL for most of that work).
+    """
+    chunks = frame.iter_slices(COPY_CHUNK_ROWS) if isinstance(frame, pl.DataFrame) else frame
+    with contextlib.ExitStack() as stack:
+        copy = None
+        for chunk in chunks:
+            if chunk.is_empty():
+                continue
+            if copy is None:
+                columns = sql.SQL(", ").join(sql.Identifier(c) for c in chunk.columns)
+                statement = sql.SQL("copy {} ({}) from stdin with (format text)").format(
+                    table, columns
+                )
+                copy = stack.enter_context(cur.copy(statement, writer=QueuedLibpqWriter(cur)))
+            copy.write(_render_text(chunk))
 
 
 def _qualified(name: str) -> sql.Composable:
@@ -96,12 +166,15 @@ def load_batch(
     rows_read: int,
     max_reject_rate: float,
     started_at: dt.datetime,
+    transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> BatchResult:
     """Replace ``batch`` in the warehouse with ``rows`` and quarantine ``rejects``.
 
-    ``rows`` holds the raw table's columns (without load metadata); ``rejects`` has one
-    row per failed rule: line_number, raw_line, rule, column_name, detail. A line with
-    several failed rules counts once in ``rows_quarantined``.
+    ``rows`` holds the raw table's columns (without load metadata), or the columns
+    ``transform`` turns into them: it is then applied chunk by chunk inside the COPY, so
+    that hashing and masking overlap with the server's work. ``rejects`` has one row per
+    failed rule: line_number, raw_line, rule, column_name, detail. A line with several
+    failed rules counts once in ``rows_quarantined``.
     """
     # A batch may gather several files (partners' deliveries): a reject row may then name
     # its own source_file, and a line is identified by (source_file, line_number).
@@ -154,14 +227,15 @@ def load_batch(
                 ),
                 (batch.business_date,),
             )
-            _copy_frame(
-                cur,
-                _qualified(batch.raw_table),
+
+            def with_meta(chunk: pl.DataFrame) -> pl.DataFrame:
+                out = transform(chunk) if transform is not None else chunk
                 # a row's own _source_file (one batch of several files) is kept
-                rows.with_columns(
-                    **{k: pl.lit(v) for k, v in meta.items() if k not in rows.columns}
-                ),
-            )
+                return out.with_columns(
+                    **{k: pl.lit(v) for k, v in meta.items() if k not in out.columns}
+                )
+
+            _copy_frame(cur, _qualified(batch.raw_table), _chunks(rows, with_meta))
             cur.execute(
                 "update ops.load_audit set status = 'superseded'"
                 " where source_system = %s and table_name = %s and business_date = %s"
