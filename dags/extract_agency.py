@@ -31,6 +31,18 @@ from puhui.assets import AGENCY_RAW
 from puhui.config import TIMEZONE
 from puhui.orchestration import DEFAULT_ARGS, business_date_of
 
+# The partners' entities, each loaded as one batch per business date by its own task.
+ENTITIES = (
+    "subsidy_batches",
+    "subsidy_details",
+    "subsidy_returns",
+    "withholding",
+    "payroll",
+    "low_income_register",
+    "division_register",
+    "literacy_events",
+)
+
 
 @dag(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
@@ -51,67 +63,16 @@ def extract_agency():
         return discover_partner_files(business_date_of(context))
 
     @task
-    def load_subsidy_batches(**context) -> dict:
+    def load_entity(entity: str, **context) -> dict:
         from puhui.extract.agency import extract_entity
 
-        return extract_entity("subsidy_batches", business_date_of(context)).__dict__
-
-    @task
-    def load_subsidy_details(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("subsidy_details", business_date_of(context)).__dict__
-
-    @task
-    def load_subsidy_returns(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("subsidy_returns", business_date_of(context)).__dict__
-
-    @task
-    def load_withholding(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("withholding", business_date_of(context)).__dict__
-
-    @task
-    def load_payroll(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("payroll", business_date_of(context)).__dict__
-
-    @task
-    def load_low_income_register(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("low_income_register", business_date_of(context)).__dict__
-
-    @task
-    def load_division_register(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("division_register", business_date_of(context)).__dict__
-
-    @task
-    def load_literacy_events(**context) -> dict:
-        from puhui.extract.agency import extract_entity
-
-        return extract_entity("literacy_events", business_date_of(context)).__dict__
+        return extract_entity(entity, business_date_of(context)).__dict__
 
     @task(outlets=[AGENCY_RAW])
     def publish_agency(**context):
         yield Metadata(AGENCY_RAW, {"business_date": business_date_of(context).isoformat()})
 
-    loads = [
-        load_subsidy_batches(),
-        load_subsidy_details(),
-        load_subsidy_returns(),
-        load_withholding(),
-        load_payroll(),
-        load_low_income_register(),
-        load_division_register(),
-        load_literacy_events(),
-    ]
+    loads = [load_entity.override(task_id=f"load_{entity}")(entity) for entity in ENTITIES]
     discover_partner_files() >> loads >> publish_agency()
 
 
