@@ -11,6 +11,7 @@ import pytest
 from puhui.extract.core_banking import ENCODING, TABLES
 from puhui.extract.files import ControlFileError, parse_delimited, read_control, verify
 from puhui.simulate import simulate
+from puhui.simulate.core_banking import table_of
 from puhui.validate import split_valid
 from schemas.core_banking import schema_for
 
@@ -26,9 +27,7 @@ EXPECTED_RULES = {
 BY_FILE_TABLE = {spec.file_table: spec for spec in TABLES.values()}
 
 
-def _file_table(name: str) -> str:
-    """CBS_LOAN_BALANCE_20160101.dat -> LOAN_BALANCE (table names may contain '_')."""
-    return name.split(".")[0].removeprefix("CBS_").rsplit("_", 1)[0]
+_file_table = table_of
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ import polars as pl
 from puhui import db
 from puhui.config import Settings, get_settings
 from puhui.load import pii
-from puhui.load.loader import Batch, BatchResult, load_batch
+from puhui.load.loader import Batch, BatchResult, load_batch, write_audit
 
 log = logging.getLogger(__name__)
 
@@ -749,31 +749,6 @@ def _int(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Int32)
 
 
-def _person_id(df: pl.DataFrame, col: str, prefix: str, key: bytes) -> list[pl.Expr | pl.Series]:
-    return [
-        pii.hmac_series(df[col], key).alias(f"{prefix}id_hash"),
-        pii.masked_id(col).alias(f"{prefix}id_masked"),
-        pii.birth_year(col).alias(f"{prefix}birth_year"),
-        pii.gender(col).alias(f"{prefix}gender"),
-        pii.id_region(col).alias(f"{prefix}id_region"),
-    ]
-
-
-def _name(df: pl.DataFrame, col: str, key: bytes) -> list[pl.Expr | pl.Series]:
-    return [
-        pii.hmac_series(df[col], key).alias(f"{col}_hash"),
-        pii.masked_name(col).alias(f"{col}_masked"),
-    ]
-
-
-def _card(df: pl.DataFrame, col: str, prefix: str, key: bytes) -> list[pl.Expr | pl.Series]:
-    return [
-        pii.hmac_series(df[col], key).alias(f"{prefix}_hash"),
-        pii.masked_card(col).alias(f"{prefix}_masked"),
-        pl.col(col).str.slice(0, 6).alias(f"{prefix}_bin"),
-    ]
-
-
 def _subsidy_batches(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
         "batch_no",
@@ -795,9 +770,9 @@ def _subsidy_details(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         _int("seq_no"),
         "town_code",
         "village_code",
-        *_name(df, "beneficiary_name", key),
-        *_person_id(df, "beneficiary_id_no", "beneficiary_", key),
-        *_card(df, "account_no", "account", key),
+        *pii.name_columns(df, "beneficiary_name", key),
+        *pii.resident_id_columns(df, "beneficiary_id_no", key, prefix="beneficiary_"),
+        *pii.card_columns(df, "account_no", key, prefix="account"),
         "bank_name",
         pl.col("basis_quantity").cast(pl.Decimal(18, 4)),
         "basis_unit",
@@ -816,9 +791,9 @@ def _subsidy_returns(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         _int("seq_no"),
         "town_code",
         "village_code",
-        *_name(df, "beneficiary_name", key),
-        *_person_id(df, "beneficiary_id_no", "beneficiary_", key),
-        *_card(df, "account_no", "account", key),
+        *pii.name_columns(df, "beneficiary_name", key),
+        *pii.resident_id_columns(df, "beneficiary_id_no", key, prefix="beneficiary_"),
+        *pii.card_columns(df, "account_no", key, prefix="account"),
         "bank_name",
         _money("amount"),
         "status",
@@ -837,8 +812,8 @@ def _withholding(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         _date("debit_date"),
         _int("seq_no"),
         "payer_no",
-        *_card(df, "card_no", "card", key),
-        *_name(df, "holder_name", key),
+        *pii.card_columns(df, "card_no", key, prefix="card"),
+        *pii.name_columns(df, "holder_name", key),
         "bill_period",
         pl.col("usage_quantity").cast(pl.Int64),
         _money("due_amount"),
@@ -857,9 +832,9 @@ def _payroll(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         "pay_period",
         _date("pay_date"),
         _int("seq_no"),
-        *_name(df, "employee_name", key),
-        *_person_id(df, "employee_id_no", "employee_", key),
-        *_card(df, "account_no", "account", key),
+        *pii.name_columns(df, "employee_name", key),
+        *pii.resident_id_columns(df, "employee_id_no", key, prefix="employee_"),
+        *pii.card_columns(df, "account_no", key, prefix="account"),
         "bank_code",
         "bank_name",
         _money("amount"),
@@ -873,8 +848,8 @@ def _low_income(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
         "file_type",
         _int("seq_no"),
-        *_person_id(df, "head_id_no", "head_", key),
-        *_name(df, "head_name", key),
+        *pii.resident_id_columns(df, "head_id_no", key, prefix="head_"),
+        *pii.name_columns(df, "head_name", key),
         "town_code",
         "town_name",
         "village_code",
@@ -1072,35 +1047,26 @@ def _select(
 def _audit_file(
     conn, spec: EntitySpec, business_date: dt.date, outcome: FileOutcome, started: dt.datetime
 ) -> None:
-    finished = dt.datetime.now(dt.UTC)
     digest = hashlib.md5(f"{outcome.path.name}|{outcome.md5}".encode()).hexdigest()[:12]
-    batch_id = f"{SOURCE_SYSTEM}.{spec.entity}.{business_date:%Y%m%d}.file.{digest}"
+    batch = Batch(
+        SOURCE_SYSTEM,
+        spec.entity,
+        spec.raw_table,
+        business_date,
+        str(outcome.path),
+        control_md5=outcome.md5,
+    )
     with conn.transaction():
-        conn.execute(
-            """
-            insert into ops.load_audit (batch_id, source_system, table_name, business_date,
-                source_file, control_md5, rows_read, rows_loaded, rows_quarantined,
-                started_at, finished_at, duration_seconds, status, error)
-            values (%s, %s, %s, %s, %s, %s, %s, 0, 0, %s, %s, %s, %s, %s)
-            on conflict (batch_id) do update set status = excluded.status,
-                error = excluded.error, rows_read = excluded.rows_read,
-                started_at = excluded.started_at, finished_at = excluded.finished_at,
-                duration_seconds = excluded.duration_seconds
-            """,
-            (
-                batch_id,
-                SOURCE_SYSTEM,
-                spec.entity,
-                business_date,
-                str(outcome.path),
-                outcome.md5,
-                outcome.rows_read,
-                started,
-                finished,
-                (finished - started).total_seconds(),
-                outcome.status,
-                outcome.error,
-            ),
+        write_audit(
+            conn,
+            batch,
+            batch_id=f"{SOURCE_SYSTEM}.{spec.entity}.{business_date:%Y%m%d}.file.{digest}",
+            status=outcome.status,
+            started_at=started,
+            rows_read=outcome.rows_read,
+            rows_loaded=0,
+            rows_quarantined=0,
+            error=outcome.error,
         )
 
 

@@ -31,13 +31,8 @@ def _households(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
         "household_id",
         "village_code",
-        pii.hmac_series(df["head_id_no"], key).alias("head_id_hash"),
-        pii.masked_id("head_id_no").alias("head_id_masked"),
-        pii.birth_year("head_id_no").alias("head_birth_year"),
-        pii.gender("head_id_no").alias("head_gender"),
-        pii.id_region("head_id_no").alias("head_id_region"),
-        pii.hmac_series(df["head_name"], key).alias("head_name_hash"),
-        pii.masked_name("head_name").alias("head_name_masked"),
+        *pii.resident_id_columns(df, "head_id_no", key, prefix="head_"),
+        *pii.name_columns(df, "head_name", key),
         pl.col("member_count").cast(pl.Int16),
         "household_type",
         pl.col("register_date").str.to_date("%Y%m%d"),
@@ -51,15 +46,9 @@ def _archives(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         "archive_id",
         "household_id",
         "village_code",
-        pii.hmac_series(df["id_no"], key).alias("id_hash"),
-        pii.masked_id("id_no").alias("id_masked"),
-        pii.birth_year("id_no").alias("birth_year"),
-        pii.gender("id_no").alias("gender"),
-        pii.id_region("id_no").alias("id_region"),
-        pii.hmac_series(df["name"], key).alias("name_hash"),
-        pii.masked_name("name").alias("name_masked"),
-        pii.hmac_series(df["mobile"], key).alias("mobile_hash"),
-        pii.masked_phone("mobile").alias("mobile_masked"),
+        *pii.resident_id_columns(df, "id_no", key),
+        *pii.name_columns(df, "name", key),
+        *pii.mobile_columns(df, "mobile", key),
         pl.col("archive_date").str.to_date("%Y%m%d"),
         "archive_status",
         "manager_no",
@@ -91,15 +80,6 @@ def _person_id(df: pl.DataFrame, col: str, key: bytes, prefix: str, person: pl.E
         pl.when(person).then(pii.birth_year(col)).alias("birth_year"),
         pl.when(person).then(pii.gender(col)).alias("gender"),
         pl.when(person).then(pii.id_region(col)).alias("id_region"),
-    ]
-
-
-def _card(df: pl.DataFrame, col: str, key: bytes, prefix: str = "card") -> list:
-    """Card number -> hash, first 6 + last 4 display form and the BIN."""
-    return [
-        pii.hmac_series(df[col], key).alias(f"{prefix}_hash"),
-        pii.masked_card(col).alias(f"{prefix}_masked"),
-        pl.col(col).str.slice(0, 6).alias(f"{prefix}_bin"),
     ]
 
 
@@ -239,7 +219,7 @@ def _accounts(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
 
 def _cards(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
-        *_card(df, "card_no", key),
+        *pii.card_columns(df, "card_no", key),
         *_person_id(df, "id_no", key, "id", pl.lit(True)),
         *_account(df, "account_no", key),
         "card_type",
@@ -257,7 +237,7 @@ def _txns(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
         _date("txn_date"),
         pl.col("txn_time").str.to_time("%H%M%S"),
         *_account(df, "account_no", key),
-        *_card(df, "card_no", key),
+        *pii.card_columns(df, "card_no", key),
         "channel_code",
         "txn_type",
         "direction",

@@ -50,12 +50,12 @@ from puhui.load.loader import (
     RejectThresholdExceeded,
     record_failure,
     top_reasons,
+    write_audit,
 )
 
 log = logging.getLogger(__name__)
 
 SOURCE_SYSTEM = "ebanking"
-DEFAULT_OVERLAP = dt.timedelta(hours=48)
 """Re-read window before the watermark; the data dictionary asks for at least 30 hours."""
 CHUNK_ROWS = 50_000
 
@@ -85,27 +85,13 @@ def _local_times(*columns: str) -> list[pl.Expr]:
     return [pl.col(c).dt.replace_time_zone(TIMEZONE) for c in columns]
 
 
-def _card(df: pl.DataFrame, key: bytes) -> list[pl.Expr]:
-    return [
-        pii.hmac_series(df["card_no"], key).alias("card_hash"),
-        pii.masked_card("card_no").alias("card_masked"),
-        pl.col("card_no").str.slice(0, 6).alias("card_bin"),
-    ]
-
-
 def _users(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
         "user_id",
-        pii.hmac_series(df["id_no"], key).alias("id_hash"),
-        pii.masked_id("id_no").alias("id_masked"),
-        pii.birth_year("id_no").alias("birth_year"),
-        pii.gender("id_no").alias("gender"),
-        pii.id_region("id_no").alias("id_region"),
-        pii.hmac_series(df["name"], key).alias("name_hash"),
-        pii.masked_name("name").alias("name_masked"),
-        pii.hmac_series(df["mobile"], key).alias("mobile_hash"),
-        pii.masked_phone("mobile").alias("mobile_masked"),
-        *_card(df, key),
+        *pii.resident_id_columns(df, "id_no", key),
+        *pii.name_columns(df, "name", key),
+        *pii.mobile_columns(df, "mobile", key),
+        *pii.card_columns(df, "card_no", key),
         "channel",
         "status",
         *_local_times("enrolled_at", "created_at", "updated_at"),
@@ -128,7 +114,7 @@ def _transactions(df: pl.DataFrame, key: bytes) -> pl.DataFrame:
     return df.select(
         "txn_id",
         "user_id",
-        *_card(df, key),
+        *pii.card_columns(df, "card_no", key),
         pii.hmac_series(df["account_no"], key).alias("account_hash"),
         (
             pl.col("account_no").str.slice(0, 4)
@@ -388,35 +374,15 @@ def upsert_batch(
                     rows_read,
                 ),
             )
-        finished = dt.datetime.now(dt.UTC)
-        cur.execute(
-            """
-            insert into ops.load_audit (batch_id, source_system, table_name, business_date,
-                source_file, rows_read, rows_loaded, rows_quarantined, started_at,
-                finished_at, duration_seconds, status, error)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict (batch_id) do update set
-                source_file = excluded.source_file, rows_read = excluded.rows_read,
-                rows_loaded = excluded.rows_loaded, rows_quarantined = excluded.rows_quarantined,
-                started_at = excluded.started_at, finished_at = excluded.finished_at,
-                duration_seconds = excluded.duration_seconds, status = excluded.status,
-                error = excluded.error
-            """,
-            (
-                batch.batch_id,
-                batch.source_system,
-                batch.table_name,
-                batch.business_date,
-                batch.source_file,
-                rows_read,
-                0 if over else rows.height,
-                rows_quarantined,
-                started_at,
-                finished,
-                (finished - started_at).total_seconds(),
-                "rejected" if over else "loaded",
-                error,
-            ),
+        write_audit(
+            cur,
+            batch,
+            status="rejected" if over else "loaded",
+            started_at=started_at,
+            rows_read=rows_read,
+            rows_loaded=0 if over else rows.height,
+            rows_quarantined=rows_quarantined,
+            error=error,
         )
     result = BatchResult(
         batch.batch_id,

@@ -157,6 +157,61 @@ def top_reasons(rejects: pl.DataFrame, limit: int = 5) -> list[tuple[str, int]]:
     return [(r, n) for r, n in counts.iter_rows()]
 
 
+def write_audit(
+    conn: psycopg.Connection | psycopg.Cursor,
+    batch: Batch,
+    *,
+    status: str,
+    started_at: dt.datetime,
+    rows_read: int | None = None,
+    rows_loaded: int | None = None,
+    rows_quarantined: int | None = None,
+    error: str | None = None,
+    batch_id: str | None = None,
+) -> None:
+    """Upsert the batch's row in ``ops.load_audit`` (its duration ends now).
+
+    Counts left out (a batch that stopped before loading) keep what an earlier attempt of
+    the same batch recorded.
+    """
+    finished = dt.datetime.now(dt.UTC)
+    conn.execute(
+        """
+        insert into ops.load_audit (batch_id, source_system, table_name, business_date,
+            source_file, control_record_count, control_byte_size, control_md5, rows_read,
+            rows_loaded, rows_quarantined, started_at, finished_at, duration_seconds,
+            status, error)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (batch_id) do update set
+            source_file = excluded.source_file,
+            rows_read = coalesce(excluded.rows_read, load_audit.rows_read),
+            rows_loaded = coalesce(excluded.rows_loaded, load_audit.rows_loaded),
+            rows_quarantined = coalesce(excluded.rows_quarantined, load_audit.rows_quarantined),
+            started_at = excluded.started_at, finished_at = excluded.finished_at,
+            duration_seconds = excluded.duration_seconds, status = excluded.status,
+            error = excluded.error
+        """,
+        (
+            batch_id or batch.batch_id,
+            batch.source_system,
+            batch.table_name,
+            batch.business_date,
+            batch.source_file,
+            batch.control_record_count,
+            batch.control_byte_size,
+            batch.control_md5,
+            rows_read,
+            rows_loaded,
+            rows_quarantined,
+            started_at,
+            finished,
+            (finished - started_at).total_seconds(),
+            status,
+            error,
+        ),
+    )
+
+
 def load_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -242,7 +297,6 @@ def load_batch(
                 " and batch_id <> %s and status = 'loaded'",
                 (batch.source_system, batch.table_name, batch.business_date, batch.batch_id),
             )
-        finished = dt.datetime.now(dt.UTC)
         error = (
             f"{quarantined} of {rows_read} rows rejected "
             f"({quarantined / rows_read:.1%} > {max_reject_rate:.1%}); top reasons: "
@@ -250,38 +304,15 @@ def load_batch(
             if over
             else None
         )
-        cur.execute(
-            """
-            insert into ops.load_audit (batch_id, source_system, table_name, business_date,
-                source_file, control_record_count, control_byte_size, control_md5, rows_read,
-                rows_loaded, rows_quarantined, started_at, finished_at, duration_seconds,
-                status, error)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict (batch_id) do update set
-                source_file = excluded.source_file, rows_read = excluded.rows_read,
-                rows_loaded = excluded.rows_loaded, rows_quarantined = excluded.rows_quarantined,
-                started_at = excluded.started_at, finished_at = excluded.finished_at,
-                duration_seconds = excluded.duration_seconds, status = excluded.status,
-                error = excluded.error
-            """,
-            (
-                batch.batch_id,
-                batch.source_system,
-                batch.table_name,
-                batch.business_date,
-                batch.source_file,
-                batch.control_record_count,
-                batch.control_byte_size,
-                batch.control_md5,
-                rows_read,
-                0 if over else rows.height,
-                quarantined,
-                started_at,
-                finished,
-                (finished - started_at).total_seconds(),
-                status,
-                error,
-            ),
+        write_audit(
+            cur,
+            batch,
+            status=status,
+            started_at=started_at,
+            rows_read=rows_read,
+            rows_loaded=0 if over else rows.height,
+            rows_quarantined=quarantined,
+            error=error,
         )
     result = BatchResult(
         batch.batch_id, rows_read, 0 if over else rows.height, quarantined, reasons, status
@@ -306,30 +337,5 @@ def record_failure(
     conn: psycopg.Connection, batch: Batch, error: str, started_at: dt.datetime
 ) -> None:
     """Audit a batch that stopped before loading (missing or mismatching control file)."""
-    finished = dt.datetime.now(dt.UTC)
     with conn.transaction():
-        conn.execute(
-            """
-            insert into ops.load_audit (batch_id, source_system, table_name, business_date,
-                source_file, control_record_count, control_byte_size, control_md5,
-                started_at, finished_at, duration_seconds, status, error)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'failed', %s)
-            on conflict (batch_id) do update set status = 'failed', error = excluded.error,
-                started_at = excluded.started_at, finished_at = excluded.finished_at,
-                duration_seconds = excluded.duration_seconds
-            """,
-            (
-                batch.batch_id,
-                batch.source_system,
-                batch.table_name,
-                batch.business_date,
-                batch.source_file,
-                batch.control_record_count,
-                batch.control_byte_size,
-                batch.control_md5,
-                started_at,
-                finished,
-                (finished - started_at).total_seconds(),
-                error,
-            ),
-        )
+        write_audit(conn, batch, status="failed", started_at=started_at, error=error)

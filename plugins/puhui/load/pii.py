@@ -92,3 +92,47 @@ def masked_card(col: str) -> pl.Expr:
         + pl.lit(_STARS).str.slice(0, middle)
         + pl.col(col).str.slice(-4, 4)
     )
+
+
+# --- the columns that replace a personal field in a raw table ------------------------------
+# Each returns expressions (and the hash Series) for ``DataFrame.select``, named after the
+# raw tables' convention: ``<prefix>_hash``, ``<prefix>_masked`` and derived attributes.
+
+
+def resident_id_columns(df: pl.DataFrame, col: str, key: bytes, prefix: str = "") -> list:
+    """``<prefix>id_hash``, ``<prefix>id_masked``, ``<prefix>birth_year``,
+    ``<prefix>gender`` and ``<prefix>id_region`` of a resident ID column."""
+    return [
+        hmac_series(df[col], key).alias(f"{prefix}id_hash"),
+        masked_id(col).alias(f"{prefix}id_masked"),
+        birth_year(col).alias(f"{prefix}birth_year"),
+        gender(col).alias(f"{prefix}gender"),
+        id_region(col).alias(f"{prefix}id_region"),
+    ]
+
+
+def name_columns(df: pl.DataFrame, col: str, key: bytes, prefix: str | None = None) -> list:
+    """``<prefix>_hash`` and ``<prefix>_masked`` (surname kept) of a person's name."""
+    prefix = prefix or col
+    return [
+        hmac_series(df[col], key).alias(f"{prefix}_hash"),
+        masked_name(col).alias(f"{prefix}_masked"),
+    ]
+
+
+def mobile_columns(df: pl.DataFrame, col: str, key: bytes, prefix: str | None = None) -> list:
+    """``<prefix>_hash`` and ``<prefix>_masked`` (3 + 4 digits kept) of a mobile number."""
+    prefix = prefix or col
+    return [
+        hmac_series(df[col], key).alias(f"{prefix}_hash"),
+        masked_phone(col).alias(f"{prefix}_masked"),
+    ]
+
+
+def card_columns(df: pl.DataFrame, col: str, key: bytes, prefix: str = "card") -> list:
+    """``<prefix>_hash``, ``<prefix>_masked`` (first 6 + last 4) and ``<prefix>_bin``."""
+    return [
+        hmac_series(df[col], key).alias(f"{prefix}_hash"),
+        masked_card(col).alias(f"{prefix}_masked"),
+        pl.col(col).str.slice(0, 6).alias(f"{prefix}_bin"),
+    ]

@@ -908,20 +908,8 @@ DIVISION_DATES = tuple(dt.date(y, 1, 1) for y in (*YEARS, 2021)) + (
 
 
 def village_population(county, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """Households and residents per village unit on ``day`` (registered, not cancelled).
-
-    Residents are the sum of ``member_count`` over those households; the bank-network
-    writer uses the same definition for K02's "villages with >= 200 residents".
-    """
-    h = county.households
-    d = day_number(day)
-    code_index = {v.code: i for i, v in enumerate(county.villages)}
-    vidx = np.array([code_index[c] for c in h["village_code"]])
-    live = (h["register"] <= d) & (h["cancel"] > d)
-    n = len(county.villages)
-    households = np.bincount(vidx[live], minlength=n)
-    residents = np.bincount(vidx[live], weights=np.asarray(h["member_count"])[live], minlength=n)
-    return households, residents.astype(np.int64)
+    """Households and residents per village unit on ``day`` (see County.village_population)."""
+    return county.village_population(day)
 
 
 def _write_division(world, out: Path, day: dt.date, initial: bool) -> list[WrittenFile]:

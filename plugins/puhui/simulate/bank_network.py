@@ -248,26 +248,9 @@ def _days_in_year(
     return _workday(rng.integers(lo, hi + 1, size=n))
 
 
-def _village_index(county: County) -> np.ndarray:
-    """Each household's index into ``county.villages``."""
-    index = {v.code: i for i, v in enumerate(county.villages)}
-    return np.array([index[c] for c in county.households["village_code"]], dtype=np.int64)
-
-
 def village_residents(county: County, day: dt.date) -> np.ndarray:
-    """Registered residents per village-level unit on ``day``.
-
-    The sum of ``member_count`` over households registered and not cancelled on that day:
-    the same definition the agency writer's administrative-division register uses.
-    """
-    h = county.households
-    d = day_number(day)
-    active = (h["register"] <= d) & (h["cancel"] > d)
-    return np.bincount(
-        _village_index(county)[active],
-        weights=np.asarray(h["member_count"])[active],
-        minlength=len(county.villages),
-    )
+    """Registered residents per village-level unit on ``day`` (see County.village_population)."""
+    return county.village_population(day)[1]
 
 
 def _coverage_dates(
@@ -594,7 +577,7 @@ def _visits(world: World, county: County, coverage: _Coverage) -> dict:
     purpose = np.where((purpose == codes.index("04")) & no_station, codes.index("01"), purpose)
     share = np.array([VISIT_PURPOSES[c][2] for c in codes])[purpose]
     households = np.bincount(
-        _village_index(county), minlength=len(villages)
+        county.household_village_index, minlength=len(villages)
     )  # every household of the village over the period: an approximation of the visit pool
     return {
         "visit_day": day,

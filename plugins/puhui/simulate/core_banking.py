@@ -38,6 +38,11 @@ def data_file_name(table: str, day: dt.date) -> str:
     return f"CBS_{table}_{day:%Y%m%d}.dat"
 
 
+def table_of(file_name: str) -> str:
+    """``CBS_LOAN_BALANCE_20160101.dat`` -> ``LOAN_BALANCE`` (table names may hold '_')."""
+    return file_name.split(".")[0].removeprefix("CBS_").rsplit("_", 1)[0]
+
+
 def control_file_name(table: str, day: dt.date) -> str:
     return f"CBS_{table}_{day:%Y%m%d}.ok"
 
@@ -46,11 +51,13 @@ def batch_dir(out: Path, day: dt.date) -> Path:
     return out / f"{day:%Y%m%d}" / SOURCE_DIR
 
 
-def _ymd(n: int) -> str:
+def ymd(n: int) -> str:
+    """A day number as YYYYMMDD (empty for "never")."""
     return "" if n >= NO_DATE else dt.date.fromordinal(int(n)).strftime("%Y%m%d")
 
 
-def _stamp(day_no: int, seconds: int) -> str:
+def stamp(day_no: int, seconds: int) -> str:
+    """A day number plus seconds after 08:00 as YYYYMMDDHHMMSS."""
     t = dt.datetime.combine(dt.date.fromordinal(int(day_no)), dt.time(8)) + dt.timedelta(
         seconds=int(seconds)
     )
@@ -88,8 +95,8 @@ def household_lines(county: County, day: dt.date, initial: bool) -> list[str]:
     lines = []
     for i in rows:
         cancelled = cancel[i] <= d
-        stamp = (
-            _stamp(cancel[i], h["t_change"][i]) if cancelled else _stamp(reg[i], h["t_create"][i])
+        changed_at = (
+            stamp(cancel[i], h["t_change"][i]) if cancelled else stamp(reg[i], h["t_create"][i])
         )
         lines.append(
             "|".join(
@@ -100,9 +107,9 @@ def household_lines(county: County, day: dt.date, initial: bool) -> list[str]:
                     h["head_name"][i],
                     str(h["member_count"][i]),
                     str(h["household_type"][i]),
-                    _ymd(reg[i]),
-                    _ymd(cancel[i]) if cancelled else "",
-                    stamp,
+                    ymd(reg[i]),
+                    ymd(cancel[i]) if cancelled else "",
+                    changed_at,
                 )
             )
         )
@@ -117,7 +124,7 @@ def archive_lines(county: County, day: dt.date, initial: bool) -> list[str]:
     lines = []
     for i in rows:
         revoked = rev[i] <= d
-        stamp = _stamp(rev[i], h["t_change"][i]) if revoked else _stamp(arc[i], h["t_create"][i])
+        changed_at = stamp(rev[i], h["t_change"][i]) if revoked else stamp(arc[i], h["t_create"][i])
         lines.append(
             "|".join(
                 (
@@ -127,11 +134,11 @@ def archive_lines(county: County, day: dt.date, initial: bool) -> list[str]:
                     h["head_id_no"][i],
                     h["head_name"][i],
                     h["mobile"][i],
-                    _ymd(arc[i]),
+                    ymd(arc[i]),
                     "0" if revoked else "1",
                     h["manager_no"][i],
                     f"{h['annual_income'][i]:.2f}",
-                    stamp,
+                    changed_at,
                 )
             )
         )

@@ -139,3 +139,25 @@ class County:
             "t_create": rng.integers(0, 10 * 3600, n),
             "t_change": rng.integers(0, 10 * 3600, n),
         }
+
+    @cached_property
+    def household_village_index(self) -> np.ndarray:
+        """Position in :attr:`villages` of each household's village."""
+        position = {v.code: i for i, v in enumerate(self.villages)}
+        return np.array([position[c] for c in self.households["village_code"]], dtype=np.int64)
+
+    def village_population(self, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
+        """Registered households and residents per village-level unit on ``day``.
+
+        Households registered and not cancelled on that day; residents are the sum of their
+        ``member_count``. The division register (agency) and K02's "villages with >= 200
+        residents" (bank network) both use this one definition.
+        """
+        h = self.households
+        d = day_number(day)
+        live = (h["register"] <= d) & (h["cancel"] > d)
+        n = len(self.villages)
+        index = self.household_village_index[live]
+        households = np.bincount(index, minlength=n)
+        residents = np.bincount(index, weights=np.asarray(h["member_count"])[live], minlength=n)
+        return households, residents.astype(np.int64)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from puhui.simulate.core_banking import table_of
 from puhui.simulate.world import World
 
 ROW_KINDS = (
@@ -225,7 +226,7 @@ def inject_day(
     for path in sorted(files):
         if rng.random() >= rate:
             continue
-        table = path.name.split("_")[1] if path.name.count("_") >= 2 else ""
+        table = table_of(path.name)
         rel = str(path.relative_to(out))
         if path.suffix == ".csv":
             kind = CSV_KINDS[int(rng.integers(len(CSV_KINDS)))]

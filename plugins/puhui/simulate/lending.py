@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from puhui.simulate.core_banking import WrittenFile, write_table
+from puhui.simulate.core_banking import stamp as _stamp
+from puhui.simulate.core_banking import ymd as _ymd
 from puhui.simulate.county import NO_DATE, PERIOD_END, PERIOD_START, day_number
 
 # random streams of this writer (block 200-299 in world.STREAMS)
@@ -759,17 +761,6 @@ def loan_status(m: LendingModel, rows: np.ndarray, day_no: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- file lines
-
-
-def _ymd(n: int) -> str:
-    return "" if n >= NO_DATE else dt.date.fromordinal(int(n)).strftime("%Y%m%d")
-
-
-def _stamp(day_no: int, seconds: int) -> str:
-    t = dt.datetime.combine(dt.date.fromordinal(int(day_no)), dt.time(8)) + dt.timedelta(
-        seconds=int(seconds)
-    )
-    return t.strftime("%Y%m%d%H%M%S")
 
 
 def _money(fen: int) -> str:
