@@ -67,6 +67,15 @@ class Settings:
     alert_urls: tuple[str, ...]
     ebanking_url: str | None  # e-banking OLTP source; None: <landing>/ebanking/ebanking.sqlite
     ebanking_overlap_hours: int  # re-read window before the watermark, for late updates
+    bi_role: str = "puhui_bi"  # the read-only role BI tools log in as (marts and ops only)
+    bi_password_value: str | None = None  # PUHUI_BI_PASSWORD; read through bi_password()
+    retry_delay_seconds: int = 300  # wait between a task's tries
+    warehouse_deadline: str = "07:00"  # HH:MM Asia/Shanghai the day after a business date
+    airflow_api_url: str | None = None  # a running Airflow's api-server; None: start one
+    airflow_api_user: str | None = None  # its user and password (SimpleAuthManager / FAB)
+    airflow_api_password: str | None = None
+    airflow_api_port: int = 8080  # port of the api-server puhui starts itself
+    dbt_select: tuple[str, ...] = ()  # the nightly build's dbt selection; () = everything
 
     def reject_rate(self, source: str, table: str) -> float:
         """The quarantine share above which a batch of ``source.table`` is held back."""
@@ -78,6 +87,10 @@ class Settings:
     def pii_key(self) -> bytes:
         """The HMAC key for personal data (see :func:`_pii_key`)."""
         return _pii_key(self.pii_key_value, self.home, self.embedded)
+
+    def bi_password(self) -> str:
+        """The BI role's password (see :func:`_bi_password`)."""
+        return _bi_password(self.bi_password_value, self.home, self.embedded)
 
     @property
     def embedded(self) -> bool:
@@ -122,6 +135,32 @@ def _pii_key(raw: str | None, home: Path, embedded: bool) -> bytes:
     return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
+def _bi_password(raw: str | None, home: Path, embedded: bool) -> str:
+    """The BI role's password: configured, or (embedded mode only) made once and kept
+    in ``<home>/bi.password`` for the local BI tool to read."""
+    if raw:
+        return raw
+    if not embedded:
+        raise RuntimeError(
+            "PUHUI_BI_PASSWORD is not set. A configured warehouse (PUHUI_WAREHOUSE_URL) needs "
+            "an explicit password for the read-only BI role; see .env.example."
+        )
+    password_file = home / "bi.password"
+    if not password_file.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        password_file.chmod(0o600)
+    return password_file.read_text(encoding="utf-8").strip()
+
+
+def _hhmm(text: str) -> str:
+    """Validate a wall-clock time ``HH:MM`` (PUHUI_WAREHOUSE_DEADLINE)."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"expected HH:MM (24-hour clock), got {text!r}")
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: .env overlaid by os.environ)."""
     if environ is None:
@@ -153,6 +192,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ebanking_url=get("EBANKING_URL"),
         ebanking_overlap_hours=int(get("EBANKING_OVERLAP_HOURS", "48")),
         alert_urls=tuple(u for u in (get("ALERT_URLS", "") or "").split() if u),
+        bi_role=get("BI_ROLE", "puhui_bi"),
+        bi_password_value=get("BI_PASSWORD"),
+        retry_delay_seconds=int(get("RETRY_DELAY_SECONDS", "300")),
+        warehouse_deadline=_hhmm(get("WAREHOUSE_DEADLINE", "07:00")),
+        airflow_api_url=(get("AIRFLOW_API_URL") or "").rstrip("/") or None,
+        airflow_api_user=get("AIRFLOW_API_USER"),
+        airflow_api_password=get("AIRFLOW_API_PASSWORD"),
+        airflow_api_port=int(get("AIRFLOW_API_PORT", "8080")),
+        dbt_select=tuple((get("DBT_SELECT", "") or "").split()),
     )
 
 

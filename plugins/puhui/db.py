@@ -8,6 +8,7 @@ so Airflow's task processes, dbt and the CLI all share it; ``puhui db stop`` sto
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -172,4 +173,22 @@ def dbt_env(settings: Settings | None = None) -> dict[str, str]:
         "PUHUI_DBT_PASSWORD": info.password,
         "PUHUI_DBT_DBNAME": info.dbname,
         "PUHUI_DBT_THREADS": str(settings.dbt_threads),
+        "PUHUI_DBT_BI_ROLE": settings.bi_role,
+        "PUHUI_DBT_BI_PASSWORD": settings.bi_password(),
+        "PUHUI_DBT_SCALE": str(data_scale(settings)),
     }
+
+
+def data_scale(settings: Settings | None = None) -> float:
+    """The synthetic county's size relative to the real one: the ``scale`` the simulator
+    recorded in ``<landing>/simulation.json``; 1 for real data (no such file).
+
+    The warehouse uses it only where the plan sets an absolute population threshold
+    (K02's "villages of 200 residents or more") and to scale absolute plan targets on the
+    scorecard, so a small synthetic county is judged against proportionate targets.
+    """
+    settings = settings or get_settings()
+    manifest = settings.landing_dir / "simulation.json"
+    if not manifest.exists():
+        return 1.0
+    return float(json.loads(manifest.read_text(encoding="utf-8")).get("scale", 1.0))

@@ -1,0 +1,181 @@
+with
+
+business_dates as (
+    select * from {{ ref('int_business_dates') }}
+),
+
+regions as (
+    select * from {{ ref('dim_region') }}
+),
+
+accounts as (
+    select * from {{ ref('int_deposit_accounts') }}
+),
+
+service_points as (
+    select * from {{ ref('int_service_points_daily') }}
+),
+
+loan_balances as (
+    select * from {{ ref('fct_loan_balances_daily') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customer') }}
+),
+
+channel_users as (
+    select * from {{ ref('fct_channel_users_monthly') }}
+),
+
+-- Registered residents of every village and community in force on the date (the
+-- division register's population, see dim_region), and the adults among them.
+population as (
+    select
+        business_dates.business_date,
+        sum(regions.registered_population) as registered_population
+    from business_dates
+    inner join regions
+        on business_dates.business_date >= regions.valid_from_date
+        and (regions.valid_to_date is null or business_dates.business_date < regions.valid_to_date)
+    group by business_dates.business_date
+),
+
+-- Open personal deposit accounts and their distinct holders: counted from the open date
+-- until the day before the close date. Depositors: a person counts from the first
+-- account's opening until the last account's closing.
+account_events as (
+    select open_date as event_date, 1 as change from accounts where is_personal
+    union all
+    select close_date, -1 from accounts where is_personal and close_date is not null
+),
+
+holders as (
+    select
+        id_hash,
+        min(open_date) as first_open_date,
+        case when bool_and(close_date is not null) then max(close_date) end as last_close_date
+    from accounts
+    where is_personal
+    group by id_hash
+),
+
+holder_events as (
+    select first_open_date as event_date, 1 as change from holders
+    union all
+    select last_close_date, -1 from holders where last_close_date is not null
+),
+
+account_running as (
+    select
+        event_date,
+        sum(sum(change)) over (order by event_date) as open_accounts
+    from account_events
+    group by event_date
+),
+
+holder_running as (
+    select
+        event_date,
+        sum(sum(change)) over (order by event_date) as holders
+    from holder_events
+    group by event_date
+),
+
+deposit_counts as (
+    select
+        business_dates.business_date,
+        coalesce(accounts_on_date.open_accounts, 0) as deposit_accounts,
+        coalesce(holders_on_date.holders, 0) as depositors
+    from business_dates
+    left join lateral (
+        select account_running.open_accounts
+        from account_running
+        where account_running.event_date <= business_dates.business_date
+        order by account_running.event_date desc
+        limit 1
+    ) as accounts_on_date on true
+    left join lateral (
+        select holder_running.holders
+        from holder_running
+        where holder_running.event_date <= business_dates.business_date
+        order by holder_running.event_date desc
+        limit 1
+    ) as holders_on_date on true
+),
+
+borrower_counts as (
+    select
+        loan_balances.business_date,
+        count(distinct loan_balances.customer_id) as borrowers
+    from loan_balances
+    inner join customers
+        on loan_balances.customer_id = customers.customer_id
+    where loan_balances.balance_amount > 0
+        and not customers.is_enterprise
+    group by loan_balances.business_date
+),
+
+service_point_counts as (
+    select
+        business_date,
+        count(*) filter (where is_open) as service_points,
+        count(*) filter (
+            where is_open and service_point_kind in ('head_office', 'sub_branch', 'sub_office')
+        ) as branches
+    from service_points
+    group by business_date
+),
+
+joined as (
+    select
+        business_dates.business_date,
+        population.registered_population,
+        population.registered_population * {{ var('puhui_adult_share') }} as adults,
+        deposit_counts.deposit_accounts,
+        deposit_counts.depositors,
+        coalesce(borrower_counts.borrowers, 0) as borrowers,
+        coalesce(service_point_counts.service_points, 0) as service_points,
+        coalesce(service_point_counts.branches, 0) as branches,
+        channel_users.active_customers,
+        channel_users.electronic_channel_customers,
+        channel_users.electronic_channel_share
+    from business_dates
+    left join population
+        on business_dates.business_date = population.business_date
+    left join deposit_counts
+        on business_dates.business_date = deposit_counts.business_date
+    left join borrower_counts
+        on business_dates.business_date = borrower_counts.business_date
+    left join service_point_counts
+        on business_dates.business_date = service_point_counts.business_date
+    left join channel_users
+        on date_trunc('month', business_dates.business_date) = channel_users.month_start_date
+),
+
+final as (
+    select
+        business_date::date as business_date,
+        registered_population::integer as registered_population,
+        round(adults)::integer as adults_estimated,
+        deposit_accounts::integer as deposit_accounts,
+        depositors::integer as depositors,
+        borrowers::integer as borrowers,
+        service_points::integer as service_points,
+        branches::integer as branches,
+        (deposit_accounts * 1000.0 / nullif(adults, 0))::numeric(12, 2)
+            as deposit_accounts_per_1000_adults,
+        (depositors * 1000.0 / nullif(adults, 0))::numeric(12, 2) as depositors_per_1000_adults,
+        (borrowers * 1000.0 / nullif(adults, 0))::numeric(12, 2) as borrowers_per_1000_adults,
+        (service_points * 10000.0 / nullif(adults, 0))::numeric(12, 2)
+            as service_points_per_10000_adults,
+        (branches * 100000.0 / nullif(adults, 0))::numeric(12, 2) as branches_per_100000_adults,
+        (service_points * 1000.0 / {{ var('puhui_district_area_km2') }})::numeric(12, 2)
+            as service_points_per_1000_km2,
+        active_customers::integer as active_customers_month,
+        electronic_channel_customers::integer as electronic_channel_customers_month,
+        electronic_channel_share::numeric(9, 6) as electronic_channel_share_month
+    from joined
+)
+
+select * from final

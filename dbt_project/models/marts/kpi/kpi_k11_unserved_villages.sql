@@ -1,0 +1,72 @@
+with
+
+business_dates as (
+    select * from {{ ref('int_business_dates') }}
+),
+
+coverage as (
+    select * from {{ ref('fct_village_coverage_daily') }}
+),
+
+town_rows as (
+    select
+        business_date,
+        'town' as region_level,
+        town_code as region_code,
+        town_name as region_name,
+        town_code,
+        town_name,
+        count(*) filter (where is_administrative_village) as administrative_villages,
+        count(*) filter (where is_unserved_village) as unserved_villages,
+        count(*) filter (where is_community) as communities,
+        count(*) filter (where is_community and not has_any_service) as unserved_communities
+    from coverage
+    group by business_date, town_code, town_name
+),
+
+district_rows as (
+    select
+        business_dates.business_date,
+        'district' as region_level,
+        '{{ var("puhui_district_code") }}' as region_code,
+        '{{ var("puhui_district_name") }}' as region_name,
+        null as town_code,
+        null as town_name,
+        count(*) filter (where coverage.is_administrative_village) as administrative_villages,
+        count(*) filter (where coverage.is_unserved_village) as unserved_villages,
+        count(*) filter (where coverage.is_community) as communities,
+        count(*) filter (
+            where coverage.is_community and not coverage.has_any_service
+        ) as unserved_communities
+    from business_dates
+    left join coverage
+        on business_dates.business_date = coverage.business_date
+    group by business_dates.business_date
+),
+
+all_rows as (
+    select * from district_rows
+    union all
+    select * from town_rows
+),
+
+final as (
+    select
+        business_date::date as business_date,
+        region_level::text as region_level,
+        region_code::text as region_code,
+        region_name::text as region_name,
+        town_code::text as town_code,
+        town_name::text as town_name,
+        administrative_villages::integer as administrative_villages,
+        (administrative_villages - unserved_villages)::integer as served_villages,
+        unserved_villages::integer as unserved_villages,
+        (
+            unserved_villages::numeric / nullif(administrative_villages, 0)
+        )::numeric(9, 6) as unserved_share,
+        communities::integer as communities,
+        unserved_communities::integer as unserved_communities
+    from all_rows
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+balances_by_region as (
+    select * from {{ ref('int_loan_balances_by_region') }}
+),
+
+final as (
+    select
+        business_date::date as business_date,
+        region_level::text as region_level,
+        region_code::text as region_code,
+        region_name::text as region_name,
+        town_code::text as town_code,
+        town_name::text as town_name,
+        small_credit_balance_amount::numeric(18, 2) as small_credit_balance_amount,
+        small_credit_borrowers::integer as small_credit_borrowers
+    from balances_by_region
+)
+
+select * from final
