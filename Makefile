@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test test-fast lint lock clean distclean bench-simulate bench-load
+.PHONY: help install demo test test-fast lint lock clean distclean bench-simulate bench-load \
+	bench bench-quick bench-history
 
 help:
 	@echo "make demo    set up, simulate a small county, run the nightly pipeline end to end"
@@ -52,3 +53,15 @@ bench-simulate: install
 
 bench-load: install
 	$(BIN)/puhui bench-load
+
+# The benchmark suite (issue #7): every target side by side, bench/results/README.md.
+bench: install
+	$(BIN)/puhui bench
+
+bench-quick: install
+	$(BIN)/puhui bench --quick
+
+# Measure once, record: five years from empty (SCALE=0.1 for the 3-hour target).
+SCALE ?= 0.01
+bench-history: install
+	$(BIN)/puhui bench --history --scale $(SCALE)

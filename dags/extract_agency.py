@@ -15,8 +15,8 @@ most dates have few files or none, and an empty date loads empty batches and suc
    batch number or identical content; audited as `duplicate`), validate with the pandera
    models in `schemas/agency.py`, quarantine rejected rows with their rule, hash personal
    data, and replace the date's batch with COPY in one transaction.
-3. **publish_agency**: emits the `raw.agency` asset for the date, which schedules
-   `build_warehouse`.
+3. **publish_agency**: emits the `raw.agency` asset for the date, partitioned by the
+   business date; `build_warehouse` runs for a date once all three sources have landed.
 
 One run per business date: the data interval [D, D+1) in Asia/Shanghai processes date D.
 Runs go one at a time so that a batch re-sent on a later date is recognised as a re-send.
@@ -25,11 +25,11 @@ Runs go one at a time so that a batch re-sent on a later date is recognised as a
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Metadata, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from puhui.assets import AGENCY_RAW
 from puhui.config import TIMEZONE
-from puhui.orchestration import DEFAULT_ARGS, business_date_of
+from puhui.orchestration import DEFAULT_ARGS, business_date_of, publish
 
 # The partners' entities, each loaded as one batch per business date by its own task.
 ENTITIES = (
@@ -70,7 +70,7 @@ def extract_agency():
 
     @task(outlets=[AGENCY_RAW])
     def publish_agency(**context):
-        yield Metadata(AGENCY_RAW, {"business_date": business_date_of(context).isoformat()})
+        publish(AGENCY_RAW, context)
 
     loads = [load_entity.override(task_id=f"load_{entity}")(entity) for entity in ENTITIES]
     discover_partner_files() >> loads >> publish_agency()

@@ -15,8 +15,8 @@ Loads the core banking system's T+1 unload (核心系统日终卸数) of one bus
    archives, outlets, terminals, managers, visits, investments, customers,
    credit_ratings), which are checked against that day's region batch; loans,
    loan_balances, loan_txns, accounts, cards and txns load straight after verification.
-4. **publish_core_banking**: emits the `raw.core_banking` asset for the date, which
-   schedules `build_warehouse`.
+4. **publish_core_banking**: emits the `raw.core_banking` asset for the date, partitioned by the
+   business date; `build_warehouse` runs for a date once all three sources have landed.
 
 One run per business date: the data interval [D, D+1) in Asia/Shanghai processes date D.
 """
@@ -24,11 +24,11 @@ One run per business date: the data interval [D, D+1) in Asia/Shanghai processes
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Metadata, PokeReturnValue, dag, task
+from airflow.sdk import CronDataIntervalTimetable, PokeReturnValue, dag, task
 
 from puhui.assets import CORE_BANKING_RAW
 from puhui.config import TIMEZONE, get_settings
-from puhui.orchestration import DEFAULT_ARGS, business_date_of
+from puhui.orchestration import DEFAULT_ARGS, business_date_of, publish
 
 _settings = get_settings()
 
@@ -82,7 +82,7 @@ def extract_core_banking():
 
     @task(outlets=[CORE_BANKING_RAW])
     def publish_core_banking(**context):
-        yield Metadata(CORE_BANKING_RAW, {"business_date": business_date_of(context).isoformat()})
+        publish(CORE_BANKING_RAW, context)
 
     def load(entity: str):
         return load_table.override(task_id=f"load_{entity}")(entity)

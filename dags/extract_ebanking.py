@@ -12,8 +12,8 @@ one business date into `raw.ebanking__*`, incrementally.
    transaction: an updated row replaces its earlier version. The night's watermark
    (`ops.extract_watermark`) and audit row (`ops.load_audit`) are written in the same
    transaction; rerunning a night reads the same window and leaves raw unchanged.
-2. **publish_ebanking**: emits the `raw.ebanking` asset for the date, which schedules
-   `build_warehouse`.
+2. **publish_ebanking**: emits the `raw.ebanking` asset for the date, partitioned by the
+   business date; `build_warehouse` runs for a date once all three sources have landed.
 
 One run per business date: the data interval [D, D+1) in Asia/Shanghai processes date D.
 """
@@ -21,11 +21,11 @@ One run per business date: the data interval [D, D+1) in Asia/Shanghai processes
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Metadata, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from puhui.assets import EBANKING_RAW
 from puhui.config import TIMEZONE
-from puhui.orchestration import DEFAULT_ARGS, business_date_of
+from puhui.orchestration import DEFAULT_ARGS, business_date_of, publish
 
 
 @dag(
@@ -57,7 +57,7 @@ def extract_ebanking():
 
     @task(outlets=[EBANKING_RAW])
     def publish_ebanking(**context):
-        yield Metadata(EBANKING_RAW, {"business_date": business_date_of(context).isoformat()})
+        publish(EBANKING_RAW, context)
 
     [extract_users(), extract_logins(), extract_transactions()] >> publish_ebanking()
 

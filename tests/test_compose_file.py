@@ -41,6 +41,7 @@ LANDING = "/opt/puhui/landing"
 # The variables a deployment must set; everything else has a local default.
 REQUIRED_ENV = {
     "PUHUI_PII_KEY": "test-pii-key",
+    "PUHUI_BI_PASSWORD": "test-bi-password",
     "AIRFLOW_JWT_SECRET": "test-jwt-secret",
     "AIRFLOW_API_SECRET_KEY": "test-api-secret",
 }
@@ -536,6 +537,23 @@ def test_pii_key_is_a_required_variable(raw):
     del env["PUHUI_PII_KEY"]
     with pytest.raises(MissingVariable, match="PUHUI_PII_KEY"):
         interpolate(raw, env)
+
+
+def test_bi_password_is_a_required_variable(raw):
+    env = {k: v for k, v in REQUIRED_ENV.items() if k != "PUHUI_BI_PASSWORD"}
+    with pytest.raises(MissingVariable, match="PUHUI_BI_PASSWORD"):
+        interpolate(raw, env)
+
+
+def test_orchestration_settings_resolve_in_the_containers(services):
+    """Alerts, the deadline and `puhui backfill` against the stack's own api-server."""
+    from puhui.config import load_settings
+
+    settings = load_settings(services["airflow-scheduler"]["environment"])
+    assert settings.bi_password() == REQUIRED_ENV["PUHUI_BI_PASSWORD"]
+    assert settings.warehouse_deadline == "07:00"
+    assert settings.airflow_api_url == "http://airflow-apiserver:8080"
+    assert settings.alert_urls == ()
 
 
 def test_signing_keys_are_required(raw):

@@ -45,7 +45,11 @@ EXPECTED_EDGES = {
     },
     "extract_agency": {("discover_partner_files", f"load_{e}") for e in AGENCY_ENTITIES}
     | {(f"load_{e}", "publish_agency") for e in AGENCY_ENTITIES},
-    "build_warehouse": set(),
+    "build_warehouse": {
+        ("build_models", "publish_marts"),
+        ("publish_marts", "write_morning_report"),
+    },
+    "check_warehouse_deadline": set(),
 }
 EXPECTED_TASKS = {
     "extract_core_banking": {
@@ -63,7 +67,8 @@ EXPECTED_TASKS = {
     },
     "extract_agency": {"discover_partner_files", "publish_agency"}
     | {f"load_{e}" for e in AGENCY_ENTITIES},
-    "build_warehouse": {"build_models"},
+    "build_warehouse": {"build_models", "publish_marts", "write_morning_report"},
+    "check_warehouse_deadline": {"wait_for_warehouse"},
 }
 
 
@@ -109,7 +114,10 @@ def test_task_graph(dagbag, dag_id):
     assert edges == EXPECTED_EDGES[dag_id]
 
 
-@pytest.mark.parametrize("dag_id", [d for d in sorted(EXPECTED_TASKS) if d.startswith("extract_")])
+@pytest.mark.parametrize(
+    "dag_id",
+    [d for d in sorted(EXPECTED_TASKS) if d.startswith("extract_") or d.startswith("check_")],
+)
 def test_extract_schedules(dagbag, dag_id):
     extract = dagbag.dags[dag_id]
     assert type(extract.timetable).__name__ == "CronDataIntervalTimetable"
@@ -117,9 +125,56 @@ def test_extract_schedules(dagbag, dag_id):
     assert str(extract.timetable.timezone) == "Asia/Shanghai"
 
 
-def test_build_schedule(dagbag):
+def test_build_schedule_waits_for_all_three_sources_of_a_date(dagbag):
+    from airflow.sdk import AssetAll, PartitionedAssetTimetable
+
     build = dagbag.dags["build_warehouse"]
-    assert "raw.core_banking" in str(build.timetable.asset_condition)
+    timetable = build.timetable
+    assert isinstance(timetable, PartitionedAssetTimetable), "partition-aware: per business date"
+    condition = timetable.asset_condition
+    assert isinstance(condition, AssetAll), "all sources, not any"
+    assert {a.name for a in condition.objects} == {"raw.core_banking", "raw.ebanking", "raw.agency"}
+    assert type(timetable.default_partition_mapper).__name__ == "IdentityMapper"
+    assert build.max_active_runs == 1
+
+
+def test_every_task_alerts_once_on_its_final_failure(dagbag):
+    from puhui.alerts import FailureAlert, RetryLog
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            assert any(isinstance(c, FailureAlert) for c in task.on_failure_callback), task
+            assert not any(isinstance(c, FailureAlert) for c in task.on_retry_callback or []), task
+            assert any(isinstance(c, RetryLog) for c in task.on_retry_callback), task
+
+
+def test_warehouse_deadline_alert(dagbag):
+    import datetime as dt
+
+    deadline_dag = dagbag.dags["check_warehouse_deadline"]
+    (alert,) = deadline_dag.deadline
+    assert type(alert.reference).__name__ == "DagRunLogicalDateDeadline"
+    # the run of business date D has logical date D 00:00 Asia/Shanghai: D+1 07:00 by default
+    assert alert.interval == dt.timedelta(days=1, hours=7)
+    assert alert.callback.path == "puhui.alerts.warehouse_deadline_missed"
+    sensor = deadline_dag.get_task("wait_for_warehouse")
+    assert sensor.mode == "reschedule"
+
+
+def test_publish_tasks_partition_by_business_date():
+    import datetime as dt
+
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    from puhui.assets import CORE_BANKING_RAW
+    from puhui.orchestration import publish
+
+    events = OutletEventAccessors()
+    logical = dt.datetime(2016, 1, 4, 16, 0, tzinfo=dt.UTC)  # 2016-01-05 00:00 in Shanghai
+    day = publish(CORE_BANKING_RAW, {"logical_date": logical, "outlet_events": events})
+    assert day == dt.date(2016, 1, 5)
+    assert events[CORE_BANKING_RAW].partition_keys == {"2016-01-05"}
+    assert events[CORE_BANKING_RAW].extra == {"business_date": "2016-01-05"}
 
 
 def test_sensor_reschedules_with_timeout(dagbag):

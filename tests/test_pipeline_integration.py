@@ -59,7 +59,10 @@ def expected_k09(landing, day: dt.date) -> dict[tuple[str, str], tuple[int, int]
 def mart_rows(day: dt.date):
     with db.connect() as conn:
         return conn.execute(
-            "select * from marts.kpi_k09_archiving_rate where business_date = %s"
+            # every column but built_from_loaded_at, the build's load watermark
+            "select business_date, region_level, region_code, region_name, town_code,"
+            " town_name, households_in_scope, archived_households, archiving_rate"
+            " from marts.kpi_k09_archiving_rate where business_date = %s"
             " order by region_level, region_code",
             (day,),
         ).fetchall()

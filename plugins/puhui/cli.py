@@ -66,18 +66,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_kpis(args: argparse.Namespace) -> int:
-    from puhui.warehouse.marts import archiving_rate_report
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from puhui.backfill import BackfillError, command_equivalent, run_backfill
 
+    settings = get_settings()
+    sources = args.sources or ["core_banking", "ebanking", "agency"]
+    where = settings.airflow_api_url or "an embedded Airflow (api-server, scheduler, dag-processor)"
+    print(f"backfill {args.start} to {args.end}, sources {', '.join(sources)}, via {where}")
+    if args.verbose:
+        print(
+            "the same with the airflow CLI:\n"
+            + command_equivalent(args.start, args.end, sources, args.reprocess)
+        )
+    try:
+        report = run_backfill(
+            args.start, args.end, sources=sources, reprocess=args.reprocess, settings=settings
+        )
+    except BackfillError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    for day in report.failed:
+        print(f"  {day.business_date} {day.state}", file=sys.stderr)
+    print(
+        f"{len(report.days) - len(report.failed)} of {len(report.days)} days ok in "
+        f"{report.seconds:.0f}s; backfills {report.backfill_ids}"
+    )
+    return 0 if report.ok else 1
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    from puhui.warehouse.marts import archiving_rate_report, scorecard_report
+
+    print(scorecard_report(args.date))
+    print()
     print(archiving_rate_report(args.date))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from puhui.report import build_report
+
+    try:
+        path = build_report(args.date, out=args.out)
+    except LookupError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(path)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from puhui import db
+    from puhui.report import build_report
     from puhui.runner import DagRunFailed, run_nightly
     from puhui.simulate import simulate
-    from puhui.warehouse.marts import archiving_rate_report, load_summary
+    from puhui.warehouse.marts import archiving_rate_report, load_summary, scorecard_report
 
     settings = get_settings()
     started = time.monotonic()
@@ -98,7 +143,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("[3/3] what landed (ops.load_audit):")
     print(load_summary(settings))
     print(f"\nwhat the warehouse says on {end}:")
-    print(archiving_rate_report(end))
+    print(scorecard_report(end, settings))
+    print()
+    print(archiving_rate_report(end, settings))
+    print(f"\nmorning report: {build_report(end, settings)}")
     if settings.embedded:
         db.stop_embedded(settings)  # any later puhui command starts it again in ~2 s
     print(
@@ -127,6 +175,12 @@ def cmd_bench_load(args: argparse.Namespace) -> int:
         results_dir=get_settings().project_root / "bench" / "results",
     )
     return 0 if all(result["met"].values()) else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from puhui.bench.suite import run_from_args
+
+    return run_from_args(args)
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
@@ -170,12 +224,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=_date, help="last business date of a range (inclusive)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("kpis", help="print the information archiving rate (K09) by town")
+    p = sub.add_parser(
+        "backfill",
+        help="reload business dates through Airflow backfills (runs visible in the Airflow UI)",
+    )
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
+    p.add_argument(
+        "--sources",
+        nargs="+",
+        choices=["core_banking", "ebanking", "agency"],
+        help="sources to reload (default: all three); the warehouse is rebuilt for each date",
+    )
+    p.add_argument(
+        "--reprocess",
+        choices=["failed", "completed", "all"],
+        help="also rerun dates that already ran: failed ones, or every one (completed/all); "
+        "default: only dates that never ran",
+    )
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("kpis", help="print the plan scorecard and the archiving rate (K09) by town")
     p.add_argument("--date", type=_date, help="business date (default: latest loaded)")
     p.set_defaults(func=cmd_kpis)
 
+    p = sub.add_parser("report", help="write the morning HTML report for a business date")
+    p.add_argument("--date", type=_date, help="business date (default: latest loaded)")
+    p.add_argument("--out", type=Path, help="file to write (default: .puhui/reports/)")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("demo", help="simulate a small county and run the pipeline end to end")
-    p.add_argument("--start", type=_date, default=dt.date(2016, 6, 8))
+    p.add_argument("--start", type=_date, default=dt.date(2015, 12, 31))
     p.add_argument("--days", type=int, default=3)
     p.add_argument("--scale", type=float, default=0.02)
     p.add_argument("--seed", type=int, default=20160101)
@@ -197,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project-db", action="store_true", help="use the project's warehouse")
     p.add_argument("--profile", action="store_true", help="print a profile of puhui's path")
     p.set_defaults(func=cmd_bench_load)
+
+    p = sub.add_parser(
+        "bench", help="the benchmark suite: every performance target side by side (bench/results/)"
+    )
+    from puhui.bench.suite import add_arguments as add_bench_arguments
+
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("airflow", help="run the airflow CLI with puhui's environment")
     p.add_argument("args", nargs=argparse.REMAINDER)

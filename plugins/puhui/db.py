@@ -129,6 +129,9 @@ def drop_database(admin: ConnInfo, dbname: str) -> None:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
         )
+    _initialised.difference_update(
+        {key for key in _initialised if key[2] == dbname and key[:2] == (admin.host, admin.port)}
+    )
 
 
 def connect(settings: Settings | None = None, **kwargs) -> psycopg.Connection:
@@ -152,14 +155,25 @@ def ddl_files() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".sql"))
 
 
-def init_warehouse(settings: Settings | None = None) -> None:
-    """Create the schemas and tables the loaders write to (idempotent)."""
-    with connect(settings) as conn:
+# Databases this process has already initialised: every extract step calls
+# init_warehouse, and a history load makes tens of thousands of them in one process.
+_initialised: set[tuple[str, int, str]] = set()
+
+
+def init_warehouse(settings: Settings | None = None, *, force: bool = False) -> None:
+    """Create the schemas and tables the loaders write to (idempotent; once per process
+    and database unless ``force``)."""
+    info = conninfo(settings)
+    key = (info.host, info.port, info.dbname)
+    if key in _initialised and not force:
+        return
+    with psycopg.connect(**info.kwargs()) as conn:
         # One advisory lock so concurrent tasks do not race on "create ... if not exists".
         conn.execute("select pg_advisory_xact_lock(7307001)")
         for path in ddl_files():
             conn.execute(path.read_text(encoding="utf-8"))
         conn.commit()
+    _initialised.add(key)
 
 
 def dbt_env(settings: Settings | None = None) -> dict[str, str]:

@@ -80,9 +80,11 @@ def test_range_load_equals_night_by_night_and_reruns(landing):
         db.init_warehouse(settings)
 
     extract_range(START, END, at_once)
+    run_dbt(["seed"], at_once)
     run_dbt(["run"], at_once)
 
     days = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
+    run_dbt(["seed"], nightly)
     for day in days:
         extract_day(day, nightly)
         run_dbt(["run"], nightly)
@@ -93,6 +95,9 @@ def test_range_load_equals_night_by_night_and_reruns(landing):
     expected, got = _marts(at_once), _marts(nightly)
     assert set(got) == set(expected)
     assert {"scorecard", "fct_kpi_values"} <= set(got)
-    for name in expected:
+    # A mart may be empty here (no partner result file falls in these four days); the
+    # KPI marts and the scorecard are not.
+    for name in ("scorecard", "fct_kpi_values", "kpi_k09_archiving_rate"):
         assert expected[name], f"marts.{name} is empty"
-        assert got[name] == expected[name], f"marts.{name} differs"
+    differing = [name for name in expected if got[name] != expected[name]]
+    assert differing == []

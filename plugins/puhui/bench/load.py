@@ -17,7 +17,19 @@ Side by side in one run, on the same PostgreSQL:
 
 Targets: (b)/(a) >= 0.8, (b)/(c) >= 100, peak RSS of (b) < 2 GiB. Writes
 ``bench/results/load.json``. By default everything runs in a temporary puhui home with its
-own embedded PostgreSQL, so the developer's warehouse is never touched.
+own embedded PostgreSQL, so the developer's warehouse is never touched. (a), (a2) and (b)
+are each the best of ``--repeat`` runs (default 3), a fresh table or an emptied raw
+table each time; (b)'s peak RSS is that of its whole subprocess.
+
+Fairness, both ways:
+
+- the (b)/(a) target is judged on (a), the issue's wording: the decoded rows of the file
+  into a table of the file's 14 columns. (b) must land something else, 24 columns with
+  64-character hashes (about 3.5 times the bytes), because the PII rule forbids landing
+  the numbers; (a2) measures a bare COPY of exactly those rows, so (a2)/(a) is the part
+  of the gap no loader can close, and (b)/(a2) what puhui's own work costs on top;
+- (c) inserts 1,000 rows per statement: of 250, 1,000 and 4,000 (14,000 and 56,000
+  bind parameters), 1,000 measured about the fastest, so (c) is not handicapped.
 """
 
 from __future__ import annotations
@@ -59,26 +71,28 @@ def _env(home: Path | None, landing: Path) -> dict[str, str]:
     return env
 
 
-def _measure_full_path(business_date: dt.date, profile: bool) -> dict:
-    """(b), in this process: one extract_table of the day's journal."""
+def _measure_full_path(business_date: dt.date, profile: bool, repeat: int = 1) -> dict:
+    """(b), in this process: extract_table of the day's journal, best of ``repeat`` runs."""
     from puhui import db
     from puhui.config import get_settings
     from puhui.extract.core_banking import extract_table
 
     settings = get_settings()
     extract_table("txns", business_date, settings)  # warm-up: imports, DDL, server caches
-    with db.connect(settings) as conn:  # time a first load, as (a) is: nothing to replace
-        conn.execute("truncate raw.core_banking__txns")
-        conn.commit()
     profiler = None
-    if profile:
-        import cProfile
+    seconds = float("inf")
+    for attempt in range(repeat):
+        with db.connect(settings) as conn:  # time a first load, as (a) is: nothing to replace
+            conn.execute("truncate raw.core_banking__txns")
+            conn.commit()
+        if profile and attempt == repeat - 1:
+            import cProfile
 
-        profiler = cProfile.Profile()
-        profiler.enable()
-    started = time.perf_counter()
-    result = extract_table("txns", business_date, settings)
-    seconds = time.perf_counter() - started
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        result = extract_table("txns", business_date, settings)
+        seconds = min(seconds, time.perf_counter() - started)
     figures = {
         "rows": result.rows_loaded,
         "rows_read": result.rows_read,
@@ -107,47 +121,57 @@ def _decoded_rows(settings, business_date: dt.date) -> bytes:
     )
 
 
-def _bare_copy(settings, text: bytes) -> dict:
-    """(a): COPY the decoded rows into a table of the file's columns, one transaction."""
+def _bare_copy(settings, text: bytes, repeat: int = 1) -> dict:
+    """(a): COPY the decoded rows into a table of the file's columns, one transaction,
+    into a fresh table each time (best of ``repeat``)."""
     from puhui import db
 
     rows = text.count(b"\n")
+    seconds = float("inf")
     with db.connect(settings) as conn:
         conn.execute("create schema if not exists bench")
-        conn.execute(_COPY_TABLE)
         conn.commit()
-        started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy(
-                "copy bench.txn_copy from stdin with (format text, delimiter '|', null '')"
-            ) as copy:
-                copy.write(text)
-        seconds = time.perf_counter() - started
+        for _ in range(repeat):
+            conn.execute(_COPY_TABLE)
+            conn.commit()
+            started = time.perf_counter()
+            with conn.transaction(), conn.cursor() as cur:
+                with cur.copy(
+                    "copy bench.txn_copy from stdin with (format text, delimiter '|', null '')"
+                ) as copy:
+                    copy.write(text)
+            seconds = min(seconds, time.perf_counter() - started)
         loaded = conn.execute("select count(*) from bench.txn_copy").fetchone()[0]
     assert loaded == rows, (loaded, rows)
     return {"rows": rows, "seconds": round(seconds, 3)}
 
 
-def _bare_copy_of_loaded_rows(settings) -> dict:
+def _bare_copy_of_loaded_rows(settings, repeat: int = 1) -> dict:
     """(a2): COPY of exactly the rows (b) loaded, already rendered as text, into a table
-    like ``raw.core_banking__txns``: the floor for the raw table's wider rows."""
+    like ``raw.core_banking__txns`` (same columns, defaults and indexes): the floor for
+    the raw table's wider rows. Best of ``repeat``, a fresh table each time."""
     from puhui import db
 
+    seconds = float("inf")
     with db.connect(settings) as conn:
         buffer = bytearray()
         with conn.cursor().copy("copy raw.core_banking__txns to stdout") as copy:
             for chunk in copy:
                 buffer += chunk
-        conn.execute("drop table if exists bench.txn_raw_like")
-        conn.execute(
-            "create table bench.txn_raw_like (like raw.core_banking__txns including indexes)"
-        )
-        conn.commit()
-        started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy("copy bench.txn_raw_like from stdin") as copy:
-                copy.write(bytes(buffer))
-        seconds = time.perf_counter() - started
+        payload = bytes(buffer)
+        del buffer
+        for _ in range(repeat):
+            conn.execute("drop table if exists bench.txn_raw_like")
+            conn.execute(
+                "create table bench.txn_raw_like"
+                " (like raw.core_banking__txns including defaults including indexes)"
+            )
+            conn.commit()
+            started = time.perf_counter()
+            with conn.transaction(), conn.cursor() as cur:
+                with cur.copy("copy bench.txn_raw_like from stdin") as copy:
+                    copy.write(payload)
+            seconds = min(seconds, time.perf_counter() - started)
         rows = conn.execute("select count(*) from bench.txn_raw_like").fetchone()[0]
     return {"rows": rows, "seconds": round(seconds, 3)}
 
@@ -188,6 +212,7 @@ def run(
     use_project_db: bool = False,
     profile: bool = False,
     results_dir: Path | None = None,
+    repeat: int = 3,
 ) -> dict:
     """Simulate the day if needed, run (a), (b), (c), print and write the figures."""
     from puhui import db
@@ -210,9 +235,17 @@ def run(
         try:
             db.init_warehouse(settings)
             text = _decoded_rows(settings, business_date)
-            bare = _bare_copy(settings, text)
+            bare = _bare_copy(settings, text, repeat)
             proc = subprocess.run(
-                [sys.executable, "-m", "puhui.bench.load", "--one", business_date.isoformat()]
+                [
+                    sys.executable,
+                    "-m",
+                    "puhui.bench.load",
+                    "--one",
+                    business_date.isoformat(),
+                    "--repeat",
+                    str(repeat),
+                ]
                 + (["--profile"] if profile else []),
                 capture_output=True,
                 text=True,
@@ -222,7 +255,7 @@ def run(
             if proc.returncode != 0:
                 raise RuntimeError(f"full-path measurement failed:\n{proc.stderr[-4000:]}")
             full = json.loads(proc.stdout.strip().splitlines()[-1])
-            bare_loaded = _bare_copy_of_loaded_rows(settings)
+            bare_loaded = _bare_copy_of_loaded_rows(settings, repeat)
             pandas = _to_sql(settings, text, sample)
         finally:
             if home is not None:
@@ -241,6 +274,21 @@ def run(
         "puhui_vs_bare_copy": ratios["puhui_vs_bare_copy"] >= TARGETS["puhui_vs_bare_copy"],
         "puhui_vs_to_sql": ratios["puhui_vs_to_sql"] >= TARGETS["puhui_vs_to_sql"],
         "peak_rss_mib": full["peak_rss_mib"] < TARGETS["peak_rss_mib"],
+    }
+    floor = rate["a2"] / rate["a"]
+    notes = {
+        "judged_on": "(a): the file's 14 decoded columns into a table of those columns, "
+        "as the issue words it; (a2) is the same COPY of the 24 columns puhui must land",
+        "puhui_vs_bare_copy": None
+        if met["puhui_vs_bare_copy"]
+        else f"(b) lands 24 columns (HMAC hashes, masks, load metadata) where (a) lands 14; "
+        f"a bare COPY of exactly (b)'s rows, (a2), already runs at {floor:.2f} x (a), "
+        f"and (b) reaches {ratios['puhui_vs_bare_copy_of_loaded_rows']:.2f} x (a2) "
+        "(decode, validation and HMACs before and beside the COPY)",
+        "puhui_vs_to_sql": None
+        if met["puhui_vs_to_sql"]
+        else f"(b) would need {TARGETS['puhui_vs_to_sql'] * rate['c']:,.0f} rows/s; "
+        f"it reaches {rate['b']:,.0f}",
     }
     profile_text = full.pop("profile", None)
     payload = {
@@ -269,6 +317,7 @@ def run(
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
         "targets": TARGETS,
         "met": met,
+        "notes": notes,
     }
     print(f"{'path':<36}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
     for name, key in (
@@ -289,6 +338,9 @@ def run(
         f"{'met' if met['puhui_vs_to_sql'] else 'NOT met'})"
     )
     print(f"(b)/(a2) = {ratios['puhui_vs_bare_copy_of_loaded_rows']:.2f} (for information)")
+    for key in ("puhui_vs_bare_copy", "puhui_vs_to_sql"):
+        if notes[key]:
+            print(f"  {key} not met: {notes[key]}")
     print(
         f"peak RSS of (b) = {full['peak_rss_mib']:.0f} MiB (target < 2048: "
         f"{'met' if met['peak_rss_mib'] else 'NOT met'})"
@@ -312,9 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project-db", action="store_true", help="use the project's warehouse")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of (b)")
     parser.add_argument("--results", type=Path, help="folder for load.json (bench/results)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of (a), (a2), (b); best")
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(_measure_full_path(dt.date.fromisoformat(args.one), args.profile)))
+        figures = _measure_full_path(dt.date.fromisoformat(args.one), args.profile, args.repeat)
+        print(json.dumps(figures))
         return 0
     run(
         args.date,
@@ -323,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         use_project_db=args.project_db,
         profile=args.profile,
         results_dir=args.results or get_settings().project_root / "bench" / "results",
+        repeat=args.repeat,
     )
     return 0
 

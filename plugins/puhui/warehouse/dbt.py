@@ -1,16 +1,23 @@
-"""Run dbt against the warehouse puhui is configured for.
+"""Run dbt against the warehouse puhui is configured for, and keep what it did.
 
 dbt runs as a subprocess of the same virtual environment, with the connection passed
-through the ``PUHUI_DBT_*`` variables that ``dbt_project/profiles.yml`` reads.
+through the ``PUHUI_DBT_*`` variables that ``dbt_project/profiles.yml`` reads. A build's
+``run_results.json`` is stored in ``ops.dbt_invocations`` / ``ops.dbt_node_results`` (BI can
+chart pipeline health beside the KPIs) and decides what happens next: an error (a model
+that failed, a test with ``severity: error`` that failed) raises :class:`DbtError`, which
+fails the task and stops the publish; tests with ``severity: warn`` that found rows come
+back as :attr:`BuildResult.warnings` for an alert, and the build continues.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from puhui import db
@@ -18,9 +25,66 @@ from puhui.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+ERROR_STATUSES = ("error", "fail", "runtime error")
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One node of a dbt invocation (a row of ``run_results.json``)."""
+
+    unique_id: str
+    status: str
+    failures: int | None = None
+    execution_seconds: float | None = None
+    rows_affected: int | None = None
+    message: str = ""
+
+    @property
+    def resource_type(self) -> str:
+        return self.unique_id.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.unique_id.split(".", 2)[-1]
+
+    def describe(self) -> str:
+        rows = f" ({self.failures} rows)" if self.failures else ""
+        message = (
+            f": {self.message.strip()[:300]}" if self.message and self.status != "warn" else ""
+        )
+        return f"{self.resource_type} {self.name}: {self.status}{rows}{message}"
+
+
+@dataclass
+class BuildResult:
+    """What one ``dbt build`` did: invocation, elapsed time, every node's outcome."""
+
+    invocation_id: str
+    command: str
+    started_at: dt.datetime | None
+    elapsed_seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def errors(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ERROR_STATUSES]
+
+    @property
+    def warnings(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status == "warn"]
+
+    @property
+    def status(self) -> str:
+        return "error" if self.errors else "warn" if self.warnings else "success"
+
 
 class DbtError(Exception):
-    """dbt exited non-zero; the message carries the failing nodes."""
+    """dbt exited non-zero; the message (and :attr:`failures`) carry the failing nodes."""
+
+    def __init__(self, message: str, failures: list[NodeResult] | None = None):
+        super().__init__(message)
+        self.failures = failures or []
 
 
 def dbt_executable() -> str:
@@ -28,25 +92,58 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def _failures(target: Path) -> list[str]:
-    results = target / "run_results.json"
-    if not results.exists():
-        return []
-    data = json.loads(results.read_text(encoding="utf-8"))
-    return [
-        f"{r['unique_id']}: {r['status']}: {(r.get('message') or '').strip()[:300]}"
+def target_dir(settings: Settings) -> Path:
+    return settings.home / "dbt" / "target"
+
+
+def read_run_results(target: Path) -> BuildResult | None:
+    """Parse ``run_results.json`` of the last invocation (None when there is none)."""
+    path = target / "run_results.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    meta = data.get("metadata") or {}
+    generated = meta.get("generated_at")
+    elapsed = float(data.get("elapsed_time") or 0.0)
+    started = None
+    if generated:
+        started = dt.datetime.fromisoformat(generated.replace("Z", "+00:00")) - dt.timedelta(
+            seconds=elapsed
+        )
+    nodes = [
+        NodeResult(
+            unique_id=r["unique_id"],
+            status=r.get("status") or "unknown",
+            failures=r.get("failures"),
+            execution_seconds=r.get("execution_time"),
+            rows_affected=(r.get("adapter_response") or {}).get("rows_affected"),
+            message=r.get("message") or "",
+        )
         for r in data.get("results", [])
-        if r.get("status") in ("error", "fail", "runtime error")
     ]
+    args = data.get("args") or {}
+    return BuildResult(
+        invocation_id=meta.get("invocation_id") or "",
+        command=str(args.get("which") or args.get("invocation_command") or ""),
+        started_at=started,
+        elapsed_seconds=elapsed,
+        nodes=nodes,
+    )
 
 
 def run_dbt(args: list[str], settings: Settings | None = None) -> str:
     """Run ``dbt <args>`` in the project; return its output, raise DbtError on failure."""
     settings = settings or get_settings()
+    output, _ = _invoke(args, settings)
+    return output
+
+
+def _invoke(args: list[str], settings: Settings) -> tuple[str, BuildResult | None]:
     project = settings.dbt_project_dir
     env = {**os.environ, **db.dbt_env(settings), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    target = settings.home / "dbt" / "target"
-    log_dir = settings.home / "dbt" / "logs"
+    target = target_dir(settings)
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)  # never read a previous invocation's results
     cmd = [
         dbt_executable(),
         *args,
@@ -57,20 +154,154 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> str:
         "--target-path",
         str(target),
         "--log-path",
-        str(log_dir),
+        str(settings.home / "dbt" / "logs"),
     ]
     log.info("running %s", " ".join(cmd))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
         log.info("dbt | %s", line)
+    result = read_run_results(target)
+    if result is not None:
+        result.output = output
     if proc.returncode != 0:
-        failures = _failures(target)
-        detail = "\n".join(failures) if failures else output[-3000:]
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{detail}")
-    return output
+        failures = result.errors if result else []
+        detail = "\n".join(n.describe() for n in failures) if failures else output[-3000:]
+        error = DbtError(
+            f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{detail}", failures
+        )
+        error.result = result  # type: ignore[attr-defined]
+        raise error
+    return output, result
 
 
-def build(settings: Settings | None = None) -> str:
-    """``dbt build``: seeds, models and their tests; a failing test stops the run."""
-    return run_dbt(["build"], settings)
+def build(
+    settings: Settings | None = None,
+    *,
+    business_date: dt.date | None = None,
+    run: dict | None = None,
+    select: list[str] | None = None,
+) -> BuildResult:
+    """``dbt build`` (seeds, models, unit and data tests), recorded in ``ops``.
+
+    ``select`` (default ``PUHUI_DBT_SELECT``, default everything) narrows the build.
+
+    Raises :class:`DbtError` when a node errors or an error-severity test fails (after
+    recording the results); warnings are returned. ``run`` names the Airflow run
+    (``dag_id``, ``run_id``, ``try_number``) for the record.
+    """
+    settings = settings or get_settings()
+    args = ["build"]
+    select = select or list(settings.dbt_select)
+    test_from = tests_from_date(settings)
+    if test_from is not None:
+        # Incremental marts rewrite only the dates loaded since the last build and later
+        # ones; their data tests look at those dates only (see the `where` configs).
+        args += ["--vars", json.dumps({"puhui_test_from_date": test_from.isoformat()})]
+    if select:
+        # only tests whose every parent is selected: a relationship test of an unselected
+        # model must not run against a half-selected project
+        args += ["--select", *select, "--indirect-selection", "cautious"]
+    try:
+        _, result = _invoke(args, settings)
+    except DbtError as exc:
+        if getattr(exc, "result", None) is not None:
+            _record_safely(exc.result, settings, business_date, run)
+        raise
+    if result is None:  # nothing selected: dbt writes no results
+        result = BuildResult("", "build", None, 0.0)
+    _record_safely(result, settings, business_date, run)
+    return result
+
+
+def tests_from_date(settings: Settings | None = None) -> dt.date | None:
+    """The first business date the next build rewrites, for its data tests.
+
+    That is the earliest business date among batches loaded (``ops.load_audit``) since the
+    last successful build (``ops.dbt_invocations``); the day after the latest loaded date
+    when nothing was loaded since. None before the first successful build: the first
+    build tests every date.
+    """
+    settings = settings or get_settings()
+    with db.connect(settings) as conn:
+        exists = conn.execute("select to_regclass('ops.dbt_invocations') is not null").fetchone()
+        if not exists[0]:
+            return None
+        last_build = conn.execute(
+            "select max(started_at) from ops.dbt_invocations"
+            " where command = 'build' and status in ('success', 'warn')"
+        ).fetchone()[0]
+        if last_build is None:
+            return None
+        first, latest = conn.execute(
+            "select min(business_date) filter (where finished_at > %s), max(business_date)"
+            " from ops.load_audit where status = 'loaded'",
+            (last_build,),
+        ).fetchone()
+    if first is not None:
+        return first
+    return None if latest is None else latest + dt.timedelta(days=1)
+
+
+def _record_safely(result, settings, business_date, run) -> None:
+    try:
+        record_run_results(result, settings, business_date=business_date, run=run)
+    except Exception:  # the record must never hide dbt's own outcome
+        log.exception("could not record dbt results in ops")
+
+
+def record_run_results(
+    result: BuildResult,
+    settings: Settings | None = None,
+    *,
+    business_date: dt.date | None = None,
+    run: dict | None = None,
+) -> None:
+    """Store one invocation and its nodes in ``ops.dbt_invocations`` / ``ops.dbt_node_results``."""
+    if not result.invocation_id:
+        return
+    run = run or {}
+    with db.connect(settings) as conn:
+        conn.execute(
+            "delete from ops.dbt_invocations where invocation_id = %s", (result.invocation_id,)
+        )
+        conn.execute(
+            "insert into ops.dbt_invocations (invocation_id, business_date, command, dag_id,"
+            " run_id, try_number, started_at, elapsed_seconds, status, nodes_total, nodes_error,"
+            " tests_warned) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                result.invocation_id,
+                business_date,
+                result.command or "build",
+                run.get("dag_id"),
+                run.get("run_id"),
+                run.get("try_number"),
+                result.started_at,
+                round(result.elapsed_seconds, 3),
+                result.status,
+                len(result.nodes),
+                len(result.errors),
+                len(result.warnings),
+            ),
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into ops.dbt_node_results (invocation_id, unique_id, resource_type,"
+                " business_date, status, failures, execution_seconds, rows_affected, message)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        result.invocation_id,
+                        n.unique_id,
+                        n.resource_type,
+                        business_date,
+                        n.status,
+                        n.failures,
+                        None if n.execution_seconds is None else round(n.execution_seconds, 3),
+                        n.rows_affected,
+                        (n.message or "")[:2000] or None,
+                    )
+                    for n in result.nodes
+                ],
+            )
+        conn.commit()

@@ -85,3 +85,41 @@ def load_summary(settings: Settings | None = None) -> str:
             f"{quarantined or 0:>9,}{failed:>7}"
         )
     return "\n".join(lines)
+
+
+def _shown(value, unit: str) -> str:
+    from puhui.report import format_value
+
+    return format_value(value, unit)
+
+
+def scorecard_report(business_date: dt.date | None = None, settings: Settings | None = None) -> str:
+    """Every plan target on ``business_date`` (default: latest loaded), from marts.scorecard."""
+    with db.connect(settings) as conn:
+        if business_date is None:
+            latest = conn.execute("select max(as_of_date) from marts.scorecard").fetchone()
+            business_date = latest[0]
+        rows = conn.execute(
+            """
+            select kpi_id, measure, kpi_name_zh, unit, actual_value, target_value,
+                   share_of_target, status
+            from marts.scorecard
+            where as_of_date = %s
+            order by kpi_id, measure
+            """,
+            (business_date,),
+        ).fetchall()
+    if not rows:
+        return f"no scorecard rows for {business_date}"
+    lines = [
+        f"plan scorecard on {business_date} (marts.scorecard)",
+        f"{'KPI':<5}{_pad('指标', 26)}{'measure':<22}{'actual':>12}{'target':>12}"
+        f"{'of target':>11}  status",
+    ]
+    for kpi, measure, name, unit, actual, target, share, status in rows:
+        of_target = "" if share is None else f"{float(share):.0%}"
+        lines.append(
+            f"{kpi:<5}{_pad(name[:12], 26)}{measure:<22}{_shown(actual, unit):>12}"
+            f"{_shown(target, unit):>12}{of_target:>11}  {status}"
+        )
+    return "\n".join(lines)

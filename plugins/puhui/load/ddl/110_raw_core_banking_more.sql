@@ -305,5 +305,10 @@ create table if not exists raw.core_banking__txns (
     _line_number             integer not null,
     _loaded_at               timestamptz not null
 );
-create index if not exists core_banking__txns_bd_idx
-    on raw.core_banking__txns (_business_date);
+-- A BRIN index, not a B-tree: the journal is appended one business date at a time, so
+-- block ranges follow the date, and a B-tree over half a million equal keys costs the
+-- nightly COPY about a third more server time (bench-load). Installations created
+-- before the switch lose the old B-tree here once.
+drop index if exists raw.core_banking__txns_bd_idx;
+create index if not exists core_banking__txns_bd_brin
+    on raw.core_banking__txns using brin (_business_date);
