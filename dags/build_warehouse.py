@@ -45,7 +45,7 @@ from puhui.orchestration import DEFAULT_ARGS
 
 @dag(
     schedule=PartitionedAssetTimetable(assets=CORE_BANKING_RAW & EBANKING_RAW & AGENCY_RAW),
-    start_date=pendulum.datetime(2016, 1, 1, tz=TIMEZONE),
+    start_date=pendulum.datetime(2015, 12, 31, tz=TIMEZONE),
     catchup=False,
     # dbt builds the whole project; two builds at once would race on the same tables.
     max_active_runs=1,

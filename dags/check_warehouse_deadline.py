@@ -37,7 +37,7 @@ _settings = get_settings()
 
 @dag(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2016, 1, 1, tz=TIMEZONE),
+    start_date=pendulum.datetime(2015, 12, 31, tz=TIMEZONE),
     catchup=False,
     default_args=DEFAULT_ARGS,
     deadline=DeadlineAlert(

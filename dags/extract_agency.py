@@ -46,7 +46,7 @@ ENTITIES = (
 
 @dag(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2016, 1, 1, tz=TIMEZONE),
+    start_date=pendulum.datetime(2015, 12, 31, tz=TIMEZONE),
     catchup=False,
     # A batch number already loaded on an earlier date is skipped as a re-send, which is
     # only right when dates load in order: one run at a time (backfills included).

@@ -30,7 +30,7 @@ from puhui.orchestration import DEFAULT_ARGS, business_date_of, publish
 
 @dag(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2016, 1, 1, tz=TIMEZONE),
+    start_date=pendulum.datetime(2015, 12, 31, tz=TIMEZONE),
     catchup=False,
     default_args=DEFAULT_ARGS,
     tags=["puhui", "extract", "ebanking"],

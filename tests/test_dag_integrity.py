@@ -193,3 +193,14 @@ def test_publish_task_emits_asset(dagbag):
 def test_parsing_is_fast(dagbag):
     # Not a performance target: a guard against heavy imports creeping into DAG files.
     assert dagbag.parse_seconds < 20
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_TASKS))
+def test_dags_can_load_the_plan_baseline_date(dagbag, dag_id):
+    """A run for 2015-12-31 (the plan's baseline) must run tasks, not succeed empty."""
+    import pendulum
+
+    baseline = pendulum.datetime(2015, 12, 31, tz="Asia/Shanghai")
+    dag = dagbag.dags[dag_id]
+    assert dag.start_date <= baseline
+    assert all((task.start_date or dag.start_date) <= baseline for task in dag.tasks)

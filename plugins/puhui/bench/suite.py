@@ -603,7 +603,7 @@ def night_results(nights: dict[float, dict | str], quick: bool) -> list[BenchRes
                 for k in ("night_seconds", "build_seconds", "night_rows_loaded", "peak_rss_mib")
             }
             curve_checks.append(
-                Check(f"night_{scale:g}", f"night at scale {scale:g}", n["night_seconds"], "s")
+                Check(f"night_{scale:g}", f"night at scale {scale}", n["night_seconds"], "s")
             )
             curve_checks.append(
                 Check(f"build_{scale:g}", "  of which build_warehouse", n["build_seconds"], "s")
@@ -613,7 +613,7 @@ def night_results(nights: dict[float, dict | str], quick: bool) -> list[BenchRes
             curve_checks.append(
                 Check(
                     f"night_{scale:g}",
-                    f"night at scale {scale:g}",
+                    f"night at scale {scale}",
                     None,
                     "s",
                     reason=failure_summary(why, 300),
@@ -625,7 +625,8 @@ def night_results(nights: dict[float, dict | str], quick: bool) -> list[BenchRes
             "Scale curve",
             "0.01, 0.1, 1.0",
             "The same night (2020-12-10 on top of 2020-12-09's initial state, through "
-            "Airflow, with the report) at each scale; no target, to show how cost grows.",
+            "Airflow, with the report) at each scale; no target, to show how cost grows."
+            + (" Quick mode: the first night on an empty warehouse instead." if quick else ""),
             checks=curve_checks,
             figures=curve,
         )
@@ -1091,7 +1092,7 @@ def run(
 
     if "five_years" in wanted:
         scale_note = "?"
-        if not quick and (template_landing / "simulation.json").exists():
+        if (template_landing / "simulation.json").exists():
             sim = json.loads((template_landing / "simulation.json").read_text(encoding="utf-8"))
             scale_note = f"{sim['scale']:g}, {sim['start']}..{sim['end']}"
         if quick:
