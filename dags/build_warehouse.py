@@ -18,7 +18,8 @@ three partitions of the same date have arrived, in whatever order and however la
 2. **publish_marts**: emits the `marts` asset for the date.
 3. **write_morning_report**: the self-contained HTML morning report of the date
    (`puhui.report`: scorecard, monthly trajectories against the target line, towns),
-   written to `<PUHUI_HOME>/reports/morning-report-YYYYMMDD.html`.
+   written to `<PUHUI_HOME>/reports/morning-report-YYYYMMDD.html`. Skipped, with the
+   reason, when `PUHUI_DBT_SELECT` limits the build to models that exclude the scorecard.
 
 **Why one `dbt build` task and not Cosmos** (measured on this project's 2-core machine,
 shared with other work, selection `+kpi_k09_archiving_rate` = 8 models and 56 tests, each
@@ -68,10 +69,9 @@ def build_warehouse():
 
     @task
     def write_morning_report(**context) -> str:
-        from puhui.orchestration import business_date_of
-        from puhui.report import build_report
+        from puhui.orchestration import report_for_run
 
-        return str(build_report(business_date_of(context)))
+        return report_for_run(context)
 
     build_models() >> publish_marts() >> write_morning_report()
 

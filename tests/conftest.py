@@ -56,7 +56,21 @@ def warehouse(settings):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("PUHUI_TEST_KEEP_HOME") == "1":  # keep logs and data to investigate
+        print(f"\npuhui test home kept: {_HOME}")
+        return
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+def airflow_task_logs(settings, dag_id: str, tail: int = 3000) -> str:
+    """The end of every task log of ``dag_id`` in the session's Airflow home, for a failed
+    assertion's message (the home is removed when the session ends)."""
+    root = settings.airflow_home / "logs" / f"dag_id={dag_id}"
+    parts = []
+    for path in sorted(root.rglob("*.log")) if root.exists() else []:
+        text = path.read_text(errors="replace")
+        parts.append(f"--- {path.relative_to(root)}\n{text[-tail:]}")
+    return "\n".join(parts) or f"(no task logs under {root})"
 
 
 def require_service(name: str, host: str, port: int) -> None:

@@ -109,3 +109,27 @@ def build_for_run(context: Mapping[str, Any]) -> dict[str, Any]:
         "warnings": len(result.warnings),
         "seconds": round(result.elapsed_seconds, 1),
     }
+
+
+def report_for_run(context: Mapping[str, Any]) -> str:
+    """``build_warehouse.write_morning_report``: the morning report of the run's date.
+
+    A nightly build limited by ``PUHUI_DBT_SELECT`` to part of the project may not build
+    the scorecard; the report is then skipped with the reason, not failed. With the whole
+    project selected, a missing scorecard is an error like any other.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from puhui import db
+    from puhui.report import build_report
+
+    settings = get_settings()
+    if settings.dbt_select:
+        with db.connect(settings) as conn:
+            built = conn.execute("select to_regclass('marts.scorecard')").fetchone()[0]
+        if built is None:
+            raise AirflowSkipException(
+                "no morning report: marts.scorecard is not built by the dbt selection "
+                f"PUHUI_DBT_SELECT={' '.join(settings.dbt_select)!r}"
+            )
+    return str(build_report(business_date_of(context), settings))
