@@ -55,6 +55,30 @@ def warehouse(settings):
         db.stop_embedded(settings)
 
 
+@pytest.fixture(scope="module")
+def own_airflow(tmp_path_factory):
+    """Settings whose Airflow home (SQLite metadata, logs) belongs to this test module.
+
+    Tests that assert which runs exist (backfills, the asset schedule, the Celery night)
+    must not see the runs and pending asset events that other tests' ``dags test`` and
+    embedded schedulers left in the session's metadata database. The module's own
+    home is set in the environment for the module's duration, so settings loaded from
+    ``os.environ`` and every Airflow process started meanwhile use it.
+    """
+    from puhui.config import load_settings
+
+    home = tmp_path_factory.mktemp("airflow-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "PUHUI_AIRFLOW_HOME": str(home),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        }.items():
+            patch.setenv(name, value)
+        yield load_settings(dict(os.environ))
+
+
 def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("PUHUI_TEST_KEEP_HOME") == "1":  # keep logs and data to investigate
         print(f"\npuhui test home kept: {_HOME}")

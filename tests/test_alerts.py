@@ -233,13 +233,13 @@ def test_forced_task_failure_alerts_once_after_the_last_retry(
 
 
 @pytest.mark.integration
-def test_missed_deadline_alerts(settings, warehouse, webhook):
+def test_missed_deadline_alerts(own_airflow, warehouse, webhook):
     """A watch run for a business date whose warehouse was never built, past its 07:00
     deadline: the scheduler finds the deadline missed and the executor sends the alert."""
     from puhui.backfill import AirflowApi, EmbeddedAirflow
 
     day = dt.date(2016, 2, 10)  # nothing is built for it: the sensor keeps waiting
-    stack = EmbeddedAirflow(settings, extra_env={"PUHUI_ALERT_URLS": webhook.url()})
+    stack = EmbeddedAirflow(own_airflow, extra_env={"PUHUI_ALERT_URLS": webhook.url()})
     try:
         stack.start(["check_warehouse_deadline"])
         api = AirflowApi(stack.base_url)

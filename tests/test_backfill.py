@@ -79,7 +79,7 @@ def landing(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def in_order(warehouse, landing):
+def in_order(own_airflow, warehouse, landing):
     from puhui import db
     from puhui.extract.day import extract_range
     from puhui.warehouse.dbt import build
@@ -92,7 +92,7 @@ def in_order(warehouse, landing):
 
 
 @pytest.fixture(scope="module")
-def backfilled(warehouse, landing):
+def backfilled(own_airflow, warehouse, landing):
     """Newer dates loaded first, then the older ones backfilled through Airflow."""
     from puhui import db
     from puhui.backfill import AirflowApi, EmbeddedAirflow, run_backfill

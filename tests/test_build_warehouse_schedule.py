@@ -18,10 +18,10 @@ DATE, OTHER_DATE = "2016-03-01", "2016-03-02"
 
 
 @pytest.fixture(scope="module")
-def airflow(settings, warehouse):
+def airflow(own_airflow, warehouse):
     from puhui.backfill import AirflowApi, EmbeddedAirflow
 
-    stack = EmbeddedAirflow(settings, extra_env={"PUHUI_TASK_RETRIES": "0"})
+    stack = EmbeddedAirflow(own_airflow, extra_env={"PUHUI_TASK_RETRIES": "0"})
     try:
         stack.start(
             ["build_warehouse", "extract_core_banking", "extract_ebanking", "extract_agency"]

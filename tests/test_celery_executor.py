@@ -25,7 +25,7 @@ REDIS = ("127.0.0.1", 6379)
 WORKERS = ("worker-1", "worker-2")
 
 
-def test_nightly_dags_run_on_two_celery_workers(warehouse, tmp_path):
+def test_nightly_dags_run_on_two_celery_workers(own_airflow, warehouse, tmp_path):
     from conftest import require_service
 
     require_service("Redis (Celery broker)", *REDIS)
