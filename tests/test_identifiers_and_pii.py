@@ -135,6 +135,20 @@ def test_luhn_check_digit_of_textbook_example() -> None:
     assert ids.luhn_check_digit("411111111111111") == "1"
 
 
+def test_vectorised_luhn_agrees_with_the_reference_on_every_length() -> None:
+    """The table-driven check (four digits per lookup) against the scalar reference, on
+    valid and invalid numbers of 13 to 19 digits, including all-nines (UInt64's edge)."""
+    rng = random.Random(19)
+    numbers = ["9" * 19, "0" * 13, "1" * 19]
+    for length in range(13, 20):
+        for _ in range(300):
+            partial = "".join(rng.choices(DIGITS, k=length - 1))
+            numbers.append(partial + ids.luhn_check_digit(partial))
+            numbers.append(partial + rng.choice(DIGITS))
+    got = pl.DataFrame({"n": numbers}).select(checks.card_checksum_luhn(pl.col("n"))).to_series()
+    assert got.to_list() == [ids.is_valid_luhn(n) for n in numbers]
+
+
 def test_generated_622858_card_is_valid_and_single_digit_errors_are_detected() -> None:
     rng = random.Random(622858)
     partial = "622858" + "".join(rng.choices(DIGITS, k=12))
