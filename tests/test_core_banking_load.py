@@ -263,3 +263,31 @@ def test_a_load_killed_mid_way_leaves_nothing_and_succeeds_on_retry(landing, mon
     result = cb.extract_table("households", day, landing)
     with db.connect(landing) as conn:
         assert _raw_count(conn, "households", day) == result.rows_loaded > 0
+
+
+def test_load_metadata_come_from_the_batch_and_nothing_lands_without_them(landing):
+    """The loader sends only data columns; the raw table's defaults supply the batch's
+    metadata, and a row written outside a load has none, so the table refuses it."""
+    import psycopg
+
+    from puhui import db
+
+    day = dt.date(2016, 2, 1)
+    _simulate(landing, day)
+    result = cb.extract_table("regions", day, landing)
+    path = cb.data_path(landing.landing_dir, cb.TABLES["regions"], day)
+    with db.connect(landing) as conn:
+        rows = conn.execute(
+            "select distinct _batch_id, _business_date, _source_file, _loaded_at is not null"
+            " from raw.core_banking__regions where _business_date = %s",
+            (day,),
+        ).fetchall()
+        assert rows == [(result.batch_id, day, str(path), True)]
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            conn.execute(
+                "insert into raw.core_banking__regions (village_code, village_name,"
+                " village_type, town_code, town_name, town_type, urban_rural_code,"
+                " effective_date, _line_number)"
+                " values ('330604001001', 'x', '1', '330604001', 'y', '1', '111', %s, 1)",
+                (day,),
+            )

@@ -78,9 +78,17 @@ def is_valid_uscc(code: str) -> bool:
 # --- privacy transforms -------------------------------------------------------------------
 
 
+HASH_HEX_CHARS = 32
+"""Keyed hashes are HMAC-SHA256 truncated to 128 bits (RFC 2104 section 5 allows keeping
+the leftmost bits; NIST SP 800-107 asks for at least 64): collisions among even a billion
+values stay out of reach, and half the hex digits are half the bytes every raw row, COPY
+and join carries."""
+
+
 def keyed_hash(value: str, key: bytes) -> str:
-    """HMAC-SHA256 hex digest: a stable join key that cannot be reversed without the key."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 truncated to 128 bits, as 32 hex digits: a stable join key that cannot
+    be reversed without the key."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:HASH_HEX_CHARS]
 
 
 def mask_id(number: str) -> str:

@@ -139,6 +139,41 @@ def _qualified(name: str) -> sql.Composable:
     return sql.Identifier(schema, table)
 
 
+LOAD_SETTINGS = {
+    "_batch_id": "puhui.batch_id",
+    "_business_date": "puhui.business_date",
+    "_source_file": "puhui.source_file",
+    "_loaded_at": "puhui.loaded_at",
+}
+"""Raw metadata column -> the transaction-local setting its default reads (ddl/900_*.sql)."""
+
+
+def set_load_context(
+    cur: psycopg.Cursor | psycopg.Connection, batch: Batch, loaded_at: dt.datetime
+) -> None:
+    """Make the batch's load metadata the defaults of the raw tables, for this transaction.
+
+    A COPY then sends only the data columns: the server evaluates each default once per
+    statement (see ddl/900_load_metadata_defaults.sql), not once per row.
+    """
+    values = {
+        "_batch_id": batch.batch_id,
+        "_business_date": batch.business_date.isoformat(),
+        "_source_file": batch.source_file,
+        "_loaded_at": loaded_at.isoformat(),
+    }
+    cur.execute(
+        sql.SQL("select {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("set_config({}, {}, true)").format(
+                    sql.Literal(LOAD_SETTINGS[column]), sql.Literal(value)
+                )
+                for column, value in values.items()
+            )
+        )
+    )
+
+
 def top_reasons(rejects: pl.DataFrame, limit: int = 5) -> list[tuple[str, int]]:
     if rejects.is_empty():
         return []
@@ -245,12 +280,6 @@ def load_batch(
     over = rows_read > 0 and quarantined / rows_read > max_reject_rate
     status = "rejected" if over else "loaded"
     loaded_at = dt.datetime.now(dt.UTC)
-    meta = {
-        "_batch_id": batch.batch_id,
-        "_business_date": batch.business_date,
-        "_source_file": batch.source_file,
-        "_loaded_at": loaded_at,
-    }
     quarantine_rows = rejects.sort(line_key).select(
         pl.lit(batch.batch_id).alias("batch_id"),
         pl.lit(batch.source_system).alias("source_system"),
@@ -282,15 +311,14 @@ def load_batch(
                 ),
                 (batch.business_date,),
             )
-
-            def with_meta(chunk: pl.DataFrame) -> pl.DataFrame:
-                out = transform(chunk) if transform is not None else chunk
-                # a row's own _source_file (one batch of several files) is kept
-                return out.with_columns(
-                    **{k: pl.lit(v) for k, v in meta.items() if k not in out.columns}
-                )
-
-            _copy_frame(cur, _qualified(batch.raw_table), _chunks(rows, with_meta))
+            # The load metadata are the raw table's defaults for this transaction (a row's
+            # own _source_file, in a batch of several files, is sent with the row).
+            set_load_context(cur, batch, loaded_at)
+            _copy_frame(
+                cur,
+                _qualified(batch.raw_table),
+                _chunks(rows, transform) if transform is not None else rows,
+            )
             cur.execute(
                 "update ops.load_audit set status = 'superseded'"
                 " where source_system = %s and table_name = %s and business_date = %s"

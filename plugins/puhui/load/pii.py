@@ -1,9 +1,10 @@
 """Personal-information transforms applied before anything reaches the warehouse.
 
 Raw ID, name, phone and card values are replaced by a keyed hash (HMAC-SHA256 with the key
-from ``PUHUI_PII_KEY``), a masked display form, and safe derived attributes. Only these
-columns are written to ``raw``; the raw values stay in the landing files (and in
-``quarantine.rejected_rows.raw_line`` for rejected rows, a restricted schema).
+from ``PUHUI_PII_KEY``, truncated to 128 bits: ``identifiers.HASH_HEX_CHARS``), a masked
+display form, and safe derived attributes. Only these columns are written to ``raw``; the
+raw values stay in the landing files (and in ``quarantine.rejected_rows.raw_line`` for
+rejected rows, a restricted schema).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 
 import polars as pl
+
+from puhui.identifiers import HASH_HEX_CHARS
 
 
 def hmac_series(values: pl.Series, key: bytes) -> pl.Series:
@@ -33,7 +36,7 @@ def hmac_series(values: pl.Series, key: bytes) -> pl.Series:
         i.update(value.encode("utf-8"))
         o = outer.copy()
         o.update(i.digest())
-        return o.hexdigest()
+        return o.hexdigest()[:HASH_HEX_CHARS]
 
     hashes = pl.Series([digest(v) for v in uniques.to_list()], dtype=pl.String)
     # A hash join maps the values back to their digests in about half the time of

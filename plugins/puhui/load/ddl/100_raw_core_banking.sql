@@ -1,5 +1,5 @@
 -- Raw core-banking tables. Source column names are kept; personal data is replaced at
--- load time by <field>_hash (HMAC-SHA256 hex, key PUHUI_PII_KEY) and <field>_masked,
+-- load time by <field>_hash (HMAC-SHA256 truncated to 128 bits, 32 hex digits, key PUHUI_PII_KEY) and <field>_masked,
 -- plus safe derived attributes. Every table carries the load metadata columns.
 -- Each (table, _business_date) batch is replaced as a whole inside one transaction.
 

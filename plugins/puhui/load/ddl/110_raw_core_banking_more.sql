@@ -1,7 +1,7 @@
 -- Raw core-banking tables of the bank network, lending and deposits (see
 -- docs/data-dictionary/bank_network.md, lending.md, deposits.md). Same conventions as
 -- 100_raw_core_banking.sql: source column names kept, personal data replaced at load time
--- by <field>_hash (HMAC-SHA256 hex, key PUHUI_PII_KEY) and <field>_masked plus safe derived
+-- by <field>_hash (HMAC-SHA256 truncated to 128 bits, 32 hex digits, key PUHUI_PII_KEY) and <field>_masked plus safe derived
 -- attributes, load metadata in underscore columns, each (table, _business_date) batch
 -- replaced whole inside one transaction.
 

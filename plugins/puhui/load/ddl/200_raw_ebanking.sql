@@ -3,7 +3,7 @@
 -- these tables hold ONE row per natural key, the latest version seen: each night's rows
 -- are upserted, and a row replaces the stored one only when its updated_at is later.
 -- The load metadata names the batch that wrote the current version. Source column names
--- are kept; personal data is replaced by <field>_hash (HMAC-SHA256 hex, key PUHUI_PII_KEY)
+-- are kept; personal data is replaced by <field>_hash (HMAC-SHA256 truncated to 128 bits, 32 hex digits, key PUHUI_PII_KEY)
 -- and <field>_masked plus safe derived attributes. The platform's local timestamps
 -- (UTC+8, no zone) are stored as timestamptz in Asia/Shanghai.
 

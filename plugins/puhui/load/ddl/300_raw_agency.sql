@@ -3,7 +3,7 @@
 -- docs/data-dictionary/agency.md. Field names are the English names of the files' Chinese
 -- columns (the mapping is the extract's LAYOUTS). Personal data (names, resident IDs,
 -- card/account numbers of persons) is replaced at load time by <field>_hash (HMAC-SHA256
--- hex, key PUHUI_PII_KEY) and <field>_masked plus safe attributes (birth year, gender, ID
+-- truncated to 128 bits, 32 hex digits, key PUHUI_PII_KEY) and <field>_masked plus safe attributes (birth year, gender, ID
 -- region = first 6 ID digits, card BIN = first 6 digits); bank names and codes, employer
 -- names and USCCs (enterprises) are kept.
 --
