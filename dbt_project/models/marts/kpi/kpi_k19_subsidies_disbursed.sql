@@ -1,9 +1,17 @@
 {%- set scopes = ['agri', 'all_items'] %}
 
+{#- A new result can credit a row (its credit date) or withdraw an earlier result's credit. -#}
+{%- set window = rebuild_window(news=[
+    {'model': 'stg_agency__subsidy_returns', 'date': 'news.credit_date'},
+    {'model': 'stg_agency__subsidy_returns', 'date': '(select min(known.credit_date) from __relation__ as known'
+        ~ ' where known.batch_no = news.batch_no and known.seq_no = news.seq_no)'},
+]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 subsidy_credits as (
@@ -266,8 +274,10 @@ final as (
         agri_own_card_amount::numeric(18, 2) as own_card_amount,
         agri_amount::numeric(18, 2) as subsidy_amount,
         agri_recipients::integer as recipients,
-        (agri_own_card_amount / nullif(agri_amount, 0))::numeric(9, 6) as own_card_share
+        (agri_own_card_amount / nullif(agri_amount, 0))::numeric(9, 6) as own_card_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final
