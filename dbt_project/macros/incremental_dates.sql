@@ -168,3 +168,21 @@
             ~ " news.stat_date) then '0001-01-01'::date else news.stat_date end",
     }) }}
 {% endmacro %}
+
+{#-
+    The rows of `relation` a nightly build's singular data tests look at: those from the
+    var `puhui_test_from_date` (the first business date the build rewrote, passed by
+    puhui.warehouse.dbt.build), `lookback_days` earlier for a test comparing a day with
+    the one before; every row without the var. Generic tests use `config: where:` instead.
+-#}
+{% macro tested_rows(relation, column='business_date', lookback_days=0) %}
+    {%- set from_date = var('puhui_test_from_date', none) -%}
+    {%- if from_date is none -%}
+        {{ relation }}
+    {%- else -%}
+        (
+            select * from {{ relation }}
+            where {{ column }} >= '{{ from_date }}'::date - {{ lookback_days }}
+        ) as {{ relation.identifier }}
+    {%- endif -%}
+{% endmacro %}
