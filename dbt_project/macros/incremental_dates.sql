@@ -186,3 +186,33 @@
         ) as {{ relation.identifier }}
     {%- endif -%}
 {% endmacro %}
+
+{#-
+    For the incremental facts that keep their own watermark (the newest source_loaded_at
+    they hold): a literal lower bound on the business dates their new raw rows can have,
+    the earliest business date of a batch of `source_system`.`table_name` (ops.load_audit) finished after
+    that watermark. Read at compile time, it lets the raw table's business-date index
+    narrow the scan that the watermark comparison alone would make over every row.
+    '0001-01-01' for a full build; '9999-12-31' when no such batch exists.
+-#}
+{% macro loaded_since_date(source_system, table_name, watermark_column='source_loaded_at') %}
+    {%- if not execute -%}
+        {%- do source('ops', 'load_audit') -%}
+        {{ return('0001-01-01') }}
+    {%- endif -%}
+    {%- if model.resource_type == 'unit_test' or not is_incremental() -%}
+        {{ return('0001-01-01') }}
+    {%- endif -%}
+    {%- set sql -%}
+        select coalesce(min(load_audit.business_date), '9999-12-31'::date)::text
+        from {{ source('ops', 'load_audit') }} as load_audit
+        where load_audit.status = 'loaded'
+            and load_audit.source_system = '{{ source_system }}'
+            and load_audit.table_name = '{{ table_name }}'
+            and load_audit.finished_at > (
+                select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
+                from {{ this }}
+            )
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
+{% endmacro %}

@@ -7,6 +7,8 @@
     )
 }}
 
+{%- set new_from = loaded_since_date('core_banking', 'txns') -%}
+
 with
 
 txns as (
@@ -22,11 +24,15 @@ branch_towns as (
 new_txns as (
     select * from txns
     {% if is_incremental() %}
-    where business_date in (
-        select distinct business_date
-        from txns
-        where loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
-    )
+    -- The literal bound (from ops.load_audit, at compile time) lets the journal's
+    -- business-date index narrow both scans to the dates that can hold new batches.
+    where business_date >= '{{ new_from }}'::date
+        and business_date in (
+            select distinct business_date
+            from txns
+            where business_date >= '{{ new_from }}'::date
+                and loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
+        )
     {% endif %}
 ),
 

@@ -7,6 +7,8 @@
     )
 }}
 
+{%- set new_from = loaded_since_date('core_banking', 'txns') -%}
+
 with
 
 txns as (
@@ -26,11 +28,15 @@ channels as (
 new_txns as (
     select * from txns
     {% if is_incremental() %}
-    where date_trunc('month', business_date) in (
-        select distinct date_trunc('month', business_date)
-        from txns
-        where loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
-    )
+    -- The literal bound (from ops.load_audit, at compile time) lets the journal's
+    -- business-date index narrow both scans to the months that can hold new batches.
+    where business_date >= date_trunc('month', '{{ new_from }}'::date)
+        and date_trunc('month', business_date) in (
+            select distinct date_trunc('month', business_date)
+            from txns
+            where business_date >= '{{ new_from }}'::date
+                and loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
+        )
     {% endif %}
 ),
 
