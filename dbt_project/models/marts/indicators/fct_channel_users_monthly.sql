@@ -11,8 +11,14 @@
 
 with
 
+-- Only the journal from the first date a batch loaded since the last build can hold (a
+-- literal from ops.load_audit, at compile time): the business-date index narrows the
+-- scan, which the watermark comparison below alone cannot.
 txns as (
     select * from {{ ref('stg_core_banking__txns') }}
+    {%- if is_incremental() %}
+    where business_date >= date_trunc('month', '{{ new_from }}'::date)
+    {%- endif %}
 ),
 
 accounts as (
@@ -28,15 +34,11 @@ channels as (
 new_txns as (
     select * from txns
     {% if is_incremental() %}
-    -- The literal bound (from ops.load_audit, at compile time) lets the journal's
-    -- business-date index narrow both scans to the months that can hold new batches.
-    where business_date >= date_trunc('month', '{{ new_from }}'::date)
-        and date_trunc('month', business_date) in (
-            select distinct date_trunc('month', business_date)
-            from txns
-            where business_date >= '{{ new_from }}'::date
-                and loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
-        )
+    where date_trunc('month', business_date) in (
+        select distinct date_trunc('month', business_date)
+        from txns
+        where loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
+    )
     {% endif %}
 ),
 
