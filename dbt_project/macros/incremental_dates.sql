@@ -216,3 +216,26 @@
     {%- endset -%}
     {{ return(run_query(sql).columns[0].values()[0]) }}
 {% endmacro %}
+
+{#-
+    Post-hook: ANALYZE a table PostgreSQL has never analysed (just created by a full
+    build). Without statistics the planner takes a nightly window on business_date for a
+    third of the table and scans it whole; once analysed, a date past the histogram is
+    estimated from the index, so the nightly builds need no ANALYZE of their own.
+-#}
+{% macro analyze_if_never_analyzed() %}
+    {%- if model.config.materialized in ('table', 'incremental') -%}
+        do $analyze$
+        begin
+            if not exists (
+                select 1
+                from pg_stat_user_tables
+                where relid = '{{ this }}'::regclass
+                    and coalesce(last_analyze, last_autoanalyze) is not null
+            ) then
+                analyze {{ this }};
+            end if;
+        end
+        $analyze$
+    {%- endif -%}
+{% endmacro %}
