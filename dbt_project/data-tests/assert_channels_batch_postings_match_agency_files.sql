@@ -14,7 +14,7 @@ postings as (
             else 'subsidy_or_pension'
         end as posting_kind,
         sum(flow_amount) as journal_amount
-    from {{ ref('fct_card_flows_daily') }}
+    from {{ tested_rows(ref('fct_card_flows_daily')) }}
     where is_batch_posting
     group by 1, 2
 ),
@@ -27,7 +27,7 @@ disbursements as (
             else disbursement_kind
         end as posting_kind,
         sum(paid_amount) as agency_amount
-    from {{ ref('fct_agency_disbursements') }}
+    from {{ tested_rows(ref('fct_agency_disbursements'), 'event_date') }}
     where result = 'success'
         and is_own_bank_account
     group by 1, 2

@@ -7,7 +7,7 @@ transactions as (
         business_date,
         sum(txn_count) as txn_count,
         sum(txn_amount) as txn_amount
-    from {{ ref('fct_transactions_daily') }}
+    from {{ tested_rows(ref('fct_transactions_daily')) }}
     where is_card_txn and not is_reversed
     group by business_date
 ),
@@ -17,7 +17,7 @@ card_flows as (
         business_date,
         sum(flow_count) as flow_count,
         sum(flow_amount) as flow_amount
-    from {{ ref('fct_card_flows_daily') }}
+    from {{ tested_rows(ref('fct_card_flows_daily')) }}
     group by business_date
 )
 

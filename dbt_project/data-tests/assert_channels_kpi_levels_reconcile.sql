@@ -4,22 +4,22 @@ with
 
 k06 as (
     select business_date, region_level, enrolled_customers::numeric as measure
-    from {{ ref('kpi_k06_ebanking_customers') }}
+    from {{ tested_rows(ref('kpi_k06_ebanking_customers')) }}
 ),
 
 k07 as (
     select business_date, region_level, financial_txns_mtd::numeric as measure
-    from {{ ref('kpi_k07_ebanking_substitution') }}
+    from {{ tested_rows(ref('kpi_k07_ebanking_substitution')) }}
 ),
 
 k18 as (
     select business_date, region_level, outflow_amount_mtd as measure
-    from {{ ref('kpi_k18_card_closed_loop') }}
+    from {{ tested_rows(ref('kpi_k18_card_closed_loop')) }}
 ),
 
 k19 as (
     select business_date, region_level, all_items_amount as measure
-    from {{ ref('kpi_k19_subsidies_disbursed') }}
+    from {{ tested_rows(ref('kpi_k19_subsidies_disbursed')) }}
     where region_level in ('district', 'town')
 ),
 

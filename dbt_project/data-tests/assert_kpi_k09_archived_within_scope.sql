@@ -5,5 +5,5 @@ select
     region_code,
     households_in_scope,
     archived_households
-from {{ ref('kpi_k09_archiving_rate') }}
+from {{ tested_rows(ref('kpi_k09_archiving_rate')) }}
 where archived_households > households_in_scope

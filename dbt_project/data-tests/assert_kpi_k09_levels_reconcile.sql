@@ -4,7 +4,7 @@
 with
 
 kpi as (
-    select * from {{ ref('kpi_k09_archiving_rate') }}
+    select * from {{ tested_rows(ref('kpi_k09_archiving_rate')) }}
 ),
 
 district as (

@@ -4,7 +4,7 @@
 with
 
 balances as (
-    select * from {{ ref('int_loan_balances_by_region') }}
+    select * from {{ tested_rows(ref('int_loan_balances_by_region')) }}
 ),
 
 balance_violations as (
@@ -33,15 +33,15 @@ balance_violations as (
 
 rate_violations as (
     select business_date, region_level, region_code, 'K08 share out of range' as problem
-    from {{ ref('kpi_k08_green_credit_share') }}
+    from {{ tested_rows(ref('kpi_k08_green_credit_share')) }}
     where green_credit_share < 0 or green_credit_share > 1
     union all
     select business_date, region_level, region_code, 'K16 share out of range'
-    from {{ ref('kpi_k16_credit_villages') }}
+    from {{ tested_rows(ref('kpi_k16_credit_villages')) }}
     where credit_villages > administrative_villages or credit_village_share < 0 or credit_village_share > 1
     union all
     select business_date, region_level, region_code, 'K17 share out of range'
-    from {{ ref('kpi_k17_credit_households') }}
+    from {{ tested_rows(ref('kpi_k17_credit_households')) }}
     where credit_households > rated_households or credit_household_share < 0 or credit_household_share > 1
 )
 

@@ -7,7 +7,7 @@ source_days as (
         business_date,
         count(*) as loans,
         sum(balance_amount) as balance_amount
-    from {{ ref('stg_core_banking__loan_balances') }}
+    from {{ tested_rows(ref('stg_core_banking__loan_balances')) }}
     group by business_date
 ),
 
@@ -16,7 +16,7 @@ fact_days as (
         business_date,
         count(*) as loans,
         sum(balance_amount) as balance_amount
-    from {{ ref('fct_loan_balances_daily') }}
+    from {{ tested_rows(ref('fct_loan_balances_daily')) }}
     group by business_date
 )
 

@@ -7,7 +7,7 @@ select
     agri_balance_amount,
     small_micro_balance_amount,
     agri_or_small_micro_balance_amount
-from {{ ref('kpi_k05_agri_small_micro_balance') }}
+from {{ tested_rows(ref('kpi_k05_agri_small_micro_balance')) }}
 where agri_or_small_micro_balance_amount > agri_balance_amount + small_micro_balance_amount
     or agri_or_small_micro_balance_amount < agri_balance_amount
     or agri_or_small_micro_balance_amount < small_micro_balance_amount

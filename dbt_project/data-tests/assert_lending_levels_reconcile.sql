@@ -4,11 +4,11 @@
 with
 
 balances as (
-    select * from {{ ref('int_loan_balances_by_region') }}
+    select * from {{ tested_rows(ref('int_loan_balances_by_region')) }}
 ),
 
 k03 as (
-    select * from {{ ref('kpi_k03_low_income_loans') }}
+    select * from {{ tested_rows(ref('kpi_k03_low_income_loans')) }}
 ),
 
 measures as (

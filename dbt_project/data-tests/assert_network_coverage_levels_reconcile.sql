@@ -8,7 +8,7 @@ k02 as (
         region_level,
         villages_in_scope as a,
         villages_in_scope_with_station as b
-    from {{ ref('kpi_k02_village_station_coverage') }}
+    from {{ tested_rows(ref('kpi_k02_village_station_coverage')) }}
 ),
 
 k11 as (
@@ -17,7 +17,7 @@ k11 as (
         region_level,
         administrative_villages as a,
         unserved_villages as b
-    from {{ ref('kpi_k11_unserved_villages') }}
+    from {{ tested_rows(ref('kpi_k11_unserved_villages')) }}
 ),
 
 k12 as (
@@ -26,7 +26,7 @@ k12 as (
         region_level,
         communities as a,
         communities_with_point as b
-    from {{ ref('kpi_k12_community_coverage') }}
+    from {{ tested_rows(ref('kpi_k12_community_coverage')) }}
 ),
 
 k20 as (
@@ -35,7 +35,7 @@ k20 as (
         region_level,
         open_stations as a,
         services_offered as b
-    from {{ ref('kpi_k20_station_services') }}
+    from {{ tested_rows(ref('kpi_k20_station_services')) }}
 ),
 
 all_kpis as (

@@ -7,7 +7,7 @@ k01 as (
         'K01' as kpi_id,
         business_date,
         cumulative_amount as value
-    from {{ ref('kpi_k01_inclusion_investment') }}
+    from {{ tested_rows(ref('kpi_k01_inclusion_investment'), lookback_days=7) }}
     where region_level = 'district'
 ),
 
@@ -16,7 +16,7 @@ k10 as (
         'K10' as kpi_id,
         business_date,
         events::numeric as value
-    from {{ ref('kpi_k10_literacy_events') }}
+    from {{ tested_rows(ref('kpi_k10_literacy_events'), lookback_days=7) }}
     where region_level = 'district'
 ),
 

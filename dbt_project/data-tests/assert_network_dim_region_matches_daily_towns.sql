@@ -4,7 +4,7 @@
 with
 
 coverage as (
-    select * from {{ ref('fct_village_coverage_daily') }}
+    select * from {{ tested_rows(ref('fct_village_coverage_daily')) }}
 ),
 
 regions as (

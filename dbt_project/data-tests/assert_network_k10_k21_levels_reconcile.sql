@@ -11,7 +11,7 @@ k10 as (
         town_code,
         events as a,
         participants as b
-    from {{ ref('kpi_k10_literacy_events') }}
+    from {{ tested_rows(ref('kpi_k10_literacy_events')) }}
 ),
 
 k21 as (
@@ -23,7 +23,7 @@ k21 as (
         town_code,
         village_weeks as a,
         village_weeks_with_presence as b
-    from {{ ref('kpi_k21_manager_weekly_presence') }}
+    from {{ tested_rows(ref('kpi_k21_manager_weekly_presence')) }}
 ),
 
 kpis as (

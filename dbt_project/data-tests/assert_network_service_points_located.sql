@@ -4,11 +4,11 @@
 with
 
 service_points as (
-    select * from {{ ref('int_service_points_daily') }}
+    select * from {{ tested_rows(ref('int_service_points_daily')) }}
 ),
 
 villages as (
-    select * from {{ ref('int_villages_daily') }}
+    select * from {{ tested_rows(ref('int_villages_daily')) }}
 )
 
 select

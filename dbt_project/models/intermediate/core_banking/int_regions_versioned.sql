@@ -4,12 +4,19 @@ regions as (
     select * from {{ ref('stg_core_banking__regions') }}
 ),
 
+business_dates as (
+    select * from {{ ref('int_business_dates') }}
+),
+
 -- Each region batch is a full snapshot: it is in force from its business date until the
 -- next region batch, so a day without a batch falls back to the latest batch before it,
 -- and a village missing from a later snapshot stops being valid there.
+-- The snapshot dates are the business dates (int_business_dates lists the region batches'
+-- dates, a small table): reading them there rather than from every region row lets a
+-- filter on valid_from_date reach the region rows' business_date index.
 snapshots as (
-    select distinct business_date
-    from regions
+    select business_date
+    from business_dates
 ),
 
 snapshot_intervals as (

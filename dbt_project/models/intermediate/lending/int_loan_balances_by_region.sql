@@ -1,3 +1,20 @@
+{#-
+    A table, built incrementally (rebuild_window): six KPI marts read it, and as a view
+    each of them aggregated every loan of every day of the history again. Low-income
+    register news rewrites fct_loan_balances_daily's days from its date on: so here too.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='rebuild_window',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['business_date', 'region_level', 'region_code'], 'unique': true},
+        ],
+    )
+}}
+{%- set window = rebuild_window(news=[low_income_register_news()]) -%}
+
 {#- One set of measures for every balance KPI (K04 K05 K08 K13 K14 K15), at three levels. -#}
 {%- set measures = {
     'total': 'true',
@@ -17,14 +34,17 @@ with
 
 balances as (
     select * from {{ ref('fct_loan_balances_daily') }}
+    where {{ in_window(window) }}
 ),
 
 village_days as (
     select * from {{ ref('int_lending_village_days') }}
+    where {{ in_window(window) }}
 ),
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 -- A borrower lives in one village on a day, so village borrower counts add up to towns.
@@ -122,8 +142,9 @@ final as (
         town_name::text as town_name,
         {%- for name in measures %}
         {{ name }}_balance_amount::numeric(18, 2) as {{ name }}_balance_amount,
-        {{ name }}_borrowers::integer as {{ name }}_borrowers{{ ',' if not loop.last }}
+        {{ name }}_borrowers::integer as {{ name }}_borrowers,
         {%- endfor %}
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
 )
 

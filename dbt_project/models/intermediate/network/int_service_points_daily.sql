@@ -1,15 +1,55 @@
+{#-
+    A table, built incrementally (rebuild_window): the network marts and the indicators
+    read it, and as a view each of them re-read every outlet and terminal snapshot.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='rebuild_window',
+        on_schema_change='fail',
+        indexes=[{'columns': ['business_date', 'service_point_id'], 'unique': true}],
+    )
+}}
+{%- set window = rebuild_window() -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 outlets as (
+    select * from {{ ref('stg_core_banking__outlets') }}
+    {%- if window['from_date'] is not none %}
+    -- The window's snapshots and the one in force on its first date.
+    where business_date >= coalesce(
+        (
+            select max(business_date) from {{ ref('stg_core_banking__outlets') }}
+            where business_date <= '{{ window['from_date'] }}'::date
+        ),
+        '{{ window['from_date'] }}'::date
+    )
+    {%- endif %}
+),
+
+-- Every outlet batch: an outlet's latest type, also for one missing from the window.
+all_outlets as (
     select * from {{ ref('stg_core_banking__outlets') }}
 ),
 
 terminals as (
     select * from {{ ref('stg_core_banking__terminals') }}
+    {%- if window['from_date'] is not none %}
+    -- The window's snapshots and the one in force on its first date.
+    where business_date >= coalesce(
+        (
+            select max(business_date) from {{ ref('stg_core_banking__terminals') }}
+            where business_date <= '{{ window['from_date'] }}'::date
+        ),
+        '{{ window['from_date'] }}'::date
+    )
+    {%- endif %}
 ),
 
 -- Each outlet or terminal batch is a full snapshot, in force from its business date until
@@ -41,7 +81,7 @@ outlet_types as (
     select distinct on (outlet_code)
         outlet_code,
         outlet_type
-    from outlets
+    from all_outlets
     order by outlet_code, business_date desc
 ),
 
@@ -119,7 +159,8 @@ final as (
         opened_date <= business_date
         and (closed_date is null or closed_date > business_date) as is_open,
         service_count,
-        batch_id
+        batch_id,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from unioned
 )
 

@@ -1,33 +1,41 @@
+{#-
+    A table, built incrementally (rebuild_window): the network marts read it, and as a
+    view each of them re-read every region snapshot of the history. A division register
+    applies from its statistical date, which may precede its delivery.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='rebuild_window',
+        on_schema_change='fail',
+        indexes=[{'columns': ['business_date', 'village_code'], 'unique': true}],
+    )
+}}
+{%- set window = rebuild_window(news=[division_register_news()]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 region_versions as (
     select * from {{ ref('int_regions_versioned') }}
+    where {{ in_window(window, 'valid_from_date') }}
 ),
 
 register_versions as (
     select * from {{ ref('int_division_register_versioned') }}
 ),
 
--- The region snapshot in force on each business date: that day's batch, else the latest
--- before it. Resolved on the few distinct snapshot dates first, so the village rows join
--- on equality (a range join over every village version would grow with days squared).
-region_snapshots as (
-    select distinct valid_from_date as snapshot_date
-    from region_versions
-),
-
+-- The region snapshot in force on each business date is that day's own batch: the
+-- business dates are the region batches' dates (int_business_dates).
 region_snapshot_on_day as (
     select
-        business_dates.business_date,
-        max(region_snapshots.snapshot_date) as snapshot_date
+        business_date,
+        business_date as snapshot_date
     from business_dates
-    inner join region_snapshots
-        on region_snapshots.snapshot_date <= business_dates.business_date
-    group by business_dates.business_date
 ),
 
 register_snapshots as (
@@ -66,7 +74,8 @@ final as (
         region_snapshot_on_day.snapshot_date as region_snapshot_date,
         register_versions.stat_date as population_stat_date,
         register_versions.registered_households,
-        register_versions.registered_population
+        register_versions.registered_population,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from region_snapshot_on_day
     inner join region_versions
         on region_snapshot_on_day.snapshot_date = region_versions.valid_from_date

@@ -1,7 +1,22 @@
+{#-
+    Incremental (rebuild_window), by whole months: the month's channel-user figures
+    change with every new day of the month, so the window starts on its first date's
+    month. An account opened or closed on a date not known before moves it back further.
+-#}
+{%- set window = rebuild_window(news=[division_register_news(), {
+    'model': 'stg_core_banking__accounts',
+    'date': 'least(news.open_date, news.close_date)',
+    'where': 'not exists (select 1 from __relation__ as known'
+        ~ ' where known.loaded_at <= built.loaded_at and known.account_hash = news.account_hash'
+        ~ ' and known.open_date = news.open_date'
+        ~ ' and known.close_date is not distinct from news.close_date)',
+}]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window, period='month') }}
 ),
 
 regions as (
@@ -14,10 +29,12 @@ accounts as (
 
 service_points as (
     select * from {{ ref('int_service_points_daily') }}
+    where {{ in_window(window, period='month') }}
 ),
 
 loan_balances as (
     select * from {{ ref('fct_loan_balances_daily') }}
+    where {{ in_window(window, period='month') }}
 ),
 
 customers as (
@@ -174,7 +191,8 @@ final as (
             as service_points_per_1000_km2,
         active_customers::integer as active_customers_month,
         electronic_channel_customers::integer as electronic_channel_customers_month,
-        electronic_channel_share::numeric(9, 6) as electronic_channel_share_month
+        electronic_channel_share::numeric(9, 6) as electronic_channel_share_month,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from joined
 )
 

@@ -1,7 +1,10 @@
+{%- set window = rebuild_window(news=[{'model': 'stg_core_banking__investments', 'date': 'news.entry_date'}]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 entries as (
@@ -70,8 +73,10 @@ final as (
         infrastructure_amount::numeric(18, 2) as infrastructure_amount,
         fee_waiver_amount::numeric(18, 2) as fee_waiver_amount,
         rate_concession_amount::numeric(18, 2) as rate_concession_amount,
-        cumulative_amount::numeric(18, 2) as cumulative_amount
+        cumulative_amount::numeric(18, 2) as cumulative_amount,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from district_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,11 +1,16 @@
+{#- Also the days fct_village_coverage_daily rewrote (a late division register). -#}
+{%- set window = rebuild_window(upstream=['fct_village_coverage_daily']) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 coverage as (
     select * from {{ ref('fct_village_coverage_daily') }}
+    where {{ in_window(window) }}
 ),
 
 town_rows as (
@@ -69,8 +74,10 @@ final as (
         villages_with_station::integer as villages_with_station,
         (
             villages_in_scope_with_station::numeric / nullif(villages_in_scope, 0)
-        )::numeric(9, 6) as station_coverage
+        )::numeric(9, 6) as station_coverage,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

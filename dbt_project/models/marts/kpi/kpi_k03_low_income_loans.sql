@@ -1,5 +1,7 @@
 {%- set plan_start_date = var('puhui_plan_start_date', '2016-01-01') -%}
 
+{%- set window = rebuild_window(news=[low_income_register_news(), {'model': 'stg_core_banking__loan_txns', 'date': 'news.txn_date'}]) -%}
+
 with
 
 disbursements as (
@@ -8,10 +10,12 @@ disbursements as (
 
 village_days as (
     select * from {{ ref('int_lending_village_days') }}
+    where {{ in_window(window) }}
 ),
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 -- Loans to low-income farm households disbursed since the plan began, per village (the
@@ -98,8 +102,10 @@ final as (
         town_code::text as town_code,
         town_name::text as town_name,
         low_income_loans_disbursed::integer as low_income_loans_disbursed,
-        low_income_disbursed_amount::numeric(18, 2) as low_income_disbursed_amount
+        low_income_disbursed_amount::numeric(18, 2) as low_income_disbursed_amount,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,17 +1,24 @@
 {%- set baseline_date = var('puhui_plan_baseline_date', '2015-12-31') -%}
+{%- set window = rebuild_window() -%}
 
 with
 
+-- The window's dates and the baseline day every growth figure is measured from.
 balances_by_region as (
     select * from {{ ref('int_loan_balances_by_region') }}
+    where {{ in_window(window) }}
+        or business_date = '{{ baseline_date }}'::date
 ),
 
 village_days as (
     select * from {{ ref('int_lending_village_days') }}
+    where {{ in_window(window) }}
 ),
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
+        or business_date = '{{ baseline_date }}'::date
 ),
 
 -- Growth needs the baseline day's balances; when that day is not loaded it is unknown.
@@ -81,8 +88,10 @@ final as (
         credit_balance_amount::numeric(18, 2) as credit_balance_amount,
         baseline_credit_balance_amount::numeric(18, 2) as baseline_credit_balance_amount,
         (credit_balance_amount - baseline_credit_balance_amount)::numeric(18, 2)
-            as credit_balance_growth_amount
+            as credit_balance_growth_amount,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from with_baseline
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

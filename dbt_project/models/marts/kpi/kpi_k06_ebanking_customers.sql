@@ -1,7 +1,23 @@
+{#-
+    An enrolment or closing reported late (a user first seen with an older enrolment, a
+    closing) moves the window back to its date; a user's row repeating a known enrolment
+    and status is no news.
+-#}
+{%- set window = rebuild_window(news=[{
+    'model': 'stg_ebanking__users',
+    'date': "least((news.enrolled_at at time zone 'Asia/Shanghai')::date,"
+        ~ " case when news.user_status = 'CLOSED' then (news.updated_at at time zone 'Asia/Shanghai')::date end)",
+    'where': 'not exists (select 1 from __relation__ as known'
+        ~ ' where known.loaded_at <= built.loaded_at and known.user_id = news.user_id'
+        ~ ' and known.enrolled_at = news.enrolled_at'
+        ~ " and (known.user_status = 'CLOSED') = (news.user_status = 'CLOSED'))",
+}]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 enrolments as (
@@ -149,8 +165,10 @@ final as (
         town_name::text as town_name,
         new_enrolments_mtd::integer as new_enrolments_mtd,
         closed_enrolments_mtd::integer as closed_enrolments_mtd,
-        enrolled_customers::integer as enrolled_customers
+        enrolled_customers::integer as enrolled_customers,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

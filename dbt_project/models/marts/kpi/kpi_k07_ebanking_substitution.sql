@@ -1,10 +1,21 @@
+{%- set window = rebuild_window() -%}
+
 with
 
+-- Month and year to date: the window's dates and the days of its first year before them.
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window, period='year') }}
 ),
 
 transactions as (
+    select * from {{ ref('fct_transactions_daily') }}
+    where {{ in_window(window, period='year') }}
+),
+
+-- Every date: each branch that ever had a customer transaction has grid rows, as in a
+-- full build, also in a window without its transactions.
+all_transactions as (
     select * from {{ ref('fct_transactions_daily') }}
 ),
 
@@ -33,7 +44,12 @@ branch_daily as (
 ),
 
 branches as (
-    select distinct branch_code from branch_daily
+    select distinct all_transactions.branch_code
+    from all_transactions
+    inner join channels
+        on all_transactions.channel_code = channels.channel_code
+    where not all_transactions.is_reversed
+        and channels.is_customer_channel
 ),
 
 grid as (
@@ -141,8 +157,10 @@ final as (
         (
             electronic_txns_mtd::numeric
             / nullif(electronic_txns_mtd + counter_txns_mtd, 0)
-        )::numeric(9, 6) as substitution_rate
+        )::numeric(9, 6) as substitution_rate,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,7 +1,10 @@
+{%- set window = rebuild_window() -%}
+
 with
 
 balances_by_region as (
     select * from {{ ref('int_loan_balances_by_region') }}
+    where {{ in_window(window) }}
 ),
 
 final as (
@@ -16,8 +19,10 @@ final as (
         total_balance_amount::numeric(18, 2) as total_balance_amount,
         (
             green_balance_amount / nullif(total_balance_amount, 0)
-        )::numeric(9, 6) as green_credit_share
+        )::numeric(9, 6) as green_credit_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from balances_by_region
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

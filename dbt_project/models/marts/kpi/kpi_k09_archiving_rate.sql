@@ -1,3 +1,5 @@
+{%- set window = rebuild_window() -%}
+
 with
 
 household_versions as (
@@ -17,10 +19,13 @@ region_versions as (
 -- empty (no changes) still has a row; each batch starts a version at its business date.
 business_dates as (
     select valid_from_date as business_date from household_versions
+    where {{ in_window(window, 'valid_from_date') }}
     union
     select valid_from_date from archive_versions
+    where {{ in_window(window, 'valid_from_date') }}
     union
     select valid_from_date from region_versions
+    where {{ in_window(window, 'valid_from_date') }}
 ),
 
 households_in_scope as (
@@ -165,8 +170,10 @@ final as (
         archived_households::integer as archived_households,
         (
             archived_households::numeric / nullif(households_in_scope, 0)
-        )::numeric(9, 6) as archiving_rate
+        )::numeric(9, 6) as archiving_rate,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

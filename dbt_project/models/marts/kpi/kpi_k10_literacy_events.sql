@@ -1,7 +1,10 @@
+{%- set window = rebuild_window(news=[{'model': 'stg_agency__literacy_events', 'date': 'news.event_date'}]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 events as (
@@ -10,6 +13,7 @@ events as (
 
 villages_daily as (
     select * from {{ ref('int_villages_daily') }}
+    where {{ in_window(window) }}
 ),
 
 plan_events as (
@@ -105,8 +109,10 @@ final as (
         events::integer as events,
         events_in_administrative_villages::integer as events_in_administrative_villages,
         events_in_communities::integer as events_in_communities,
-        participants::bigint as participants
+        participants::bigint as participants,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,11 +1,16 @@
+{#- Also the days fct_village_coverage_daily rewrote (a late division register). -#}
+{%- set window = rebuild_window(upstream=['fct_village_coverage_daily']) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 coverage as (
     select * from {{ ref('fct_village_coverage_daily') }}
+    where {{ in_window(window) }}
 ),
 
 town_rows as (
@@ -65,8 +70,10 @@ final as (
             unserved_villages::numeric / nullif(administrative_villages, 0)
         )::numeric(9, 6) as unserved_share,
         communities::integer as communities,
-        unserved_communities::integer as unserved_communities
+        unserved_communities::integer as unserved_communities,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,11 +1,16 @@
+{#- Also the days fct_village_coverage_daily rewrote (a late division register). -#}
+{%- set window = rebuild_window(upstream=['fct_village_coverage_daily']) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 coverage as (
     select * from {{ ref('fct_village_coverage_daily') }}
+    where {{ in_window(window) }}
 ),
 
 town_rows as (
@@ -66,8 +71,10 @@ final as (
         communities_served::integer as communities_served,
         (
             communities_served::numeric / nullif(communities, 0)
-        )::numeric(9, 6) as any_service_coverage
+        )::numeric(9, 6) as any_service_coverage,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,7 +1,10 @@
+{%- set window = rebuild_window() -%}
+
 with
 
 balances_by_region as (
     select * from {{ ref('int_loan_balances_by_region') }}
+    where {{ in_window(window) }}
 ),
 
 final as (
@@ -13,8 +16,10 @@ final as (
         town_code::text as town_code,
         town_name::text as town_name,
         small_credit_balance_amount::numeric(18, 2) as small_credit_balance_amount,
-        small_credit_borrowers::integer as small_credit_borrowers
+        small_credit_borrowers::integer as small_credit_borrowers,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from balances_by_region
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,7 +1,10 @@
+{%- set window = rebuild_window() -%}
+
 with
 
 balances_by_region as (
     select * from {{ ref('int_loan_balances_by_region') }}
+    where {{ in_window(window) }}
 ),
 
 final as (
@@ -15,8 +18,10 @@ final as (
         small_micro_balance_amount::numeric(18, 2) as small_micro_balance_amount,
         small_micro_borrowers::integer as small_micro_borrowers,
         inclusive_small_micro_balance_amount::numeric(18, 2) as inclusive_small_micro_balance_amount,
-        inclusive_small_micro_borrowers::integer as inclusive_small_micro_borrowers
+        inclusive_small_micro_borrowers::integer as inclusive_small_micro_borrowers,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from balances_by_region
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

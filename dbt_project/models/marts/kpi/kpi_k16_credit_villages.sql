@@ -1,3 +1,5 @@
+{%- set window = rebuild_window(news=[{'model': 'stg_core_banking__credit_ratings', 'date': 'news.rated_date'}]) -%}
+
 with
 
 ratings as (
@@ -6,10 +8,12 @@ ratings as (
 
 village_days as (
     select * from {{ ref('int_lending_village_days') }}
+    where {{ in_window(window) }}
 ),
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 village_ratings as (
@@ -100,8 +104,10 @@ final as (
         administrative_villages::integer as administrative_villages,
         credit_villages::integer as credit_villages,
         (credit_villages::numeric / nullif(administrative_villages, 0))::numeric(9, 6)
-            as credit_village_share
+            as credit_village_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

@@ -1,3 +1,5 @@
+{%- set window = rebuild_window(news=[{'model': 'stg_core_banking__credit_ratings', 'date': 'news.rated_date'}]) -%}
+
 with
 
 ratings as (
@@ -6,10 +8,12 @@ ratings as (
 
 village_days as (
     select * from {{ ref('int_lending_village_days') }}
+    where {{ in_window(window) }}
 ),
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 household_ratings as (
@@ -125,8 +129,10 @@ final as (
         rated_households::integer as rated_households,
         credit_households::integer as credit_households,
         (credit_households::numeric / nullif(rated_households, 0))::numeric(9, 6)
-            as credit_household_share
+            as credit_household_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

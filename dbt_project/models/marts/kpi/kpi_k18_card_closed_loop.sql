@@ -1,10 +1,21 @@
+{%- set window = rebuild_window() -%}
+
 with
 
+-- Month and year to date: the window's dates and the days of its first year before them.
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window, period='year') }}
 ),
 
 card_flows as (
+    select * from {{ ref('fct_card_flows_daily') }}
+    where {{ in_window(window, period='year') }}
+),
+
+-- Every date: each branch that ever had a card flow has grid rows, as in a full build,
+-- also in a window without its flows.
+all_card_flows as (
     select * from {{ ref('fct_card_flows_daily') }}
 ),
 
@@ -32,7 +43,7 @@ branch_daily as (
 ),
 
 branches as (
-    select distinct branch_code from branch_daily
+    select distinct home_branch_code as branch_code from all_card_flows
 ),
 
 grid as (
@@ -145,8 +156,10 @@ final as (
         )::numeric(9, 6) as closed_loop_rate_ytd,
         (
             in_network_outflow_amount_mtd / nullif(outflow_amount_mtd, 0)
-        )::numeric(9, 6) as closed_loop_rate
+        )::numeric(9, 6) as closed_loop_rate,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

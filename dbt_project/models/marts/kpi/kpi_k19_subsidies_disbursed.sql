@@ -1,17 +1,27 @@
 {%- set scopes = ['agri', 'all_items'] %}
 
+{#- A new result can credit a row (its credit date) or withdraw an earlier result's credit. -#}
+{%- set window = rebuild_window(news=[
+    {'model': 'stg_agency__subsidy_returns', 'date': 'news.credit_date'},
+    {'model': 'stg_agency__subsidy_returns', 'date': '(select min(known.credit_date) from __relation__ as known'
+        ~ ' where known.batch_no = news.batch_no and known.seq_no = news.seq_no)'},
+]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 subsidy_credits as (
     select * from {{ ref('int_subsidy_credits') }}
 ),
 
+-- The window's snapshots: each business date's snapshot is that day's batch.
 region_versions as (
     select * from {{ ref('int_regions_versioned') }}
+    where {{ in_window(window, 'valid_from_date') }}
 ),
 
 -- Flows count from the plan's start (2016-01-01) through the latest business date.
@@ -97,6 +107,7 @@ grid_dates as (
     select business_date as grid_date from business_dates
     union
     select credit_date from credits
+    where {{ in_window(window, 'credit_date') }}
 ),
 
 grid as (
@@ -127,8 +138,49 @@ daily as (
         and grid.grid_date = daily_recipients_in_year.credit_date
 ),
 
+{%- set from_date = window['from_date'] %}
+{%- if from_date is not none %}
+
+-- A nightly build's grid starts at its window: the credits before it enter the running
+-- totals as each village's opening values (and the year's, for the window's first year).
+pre_window as (
+    {%- for part, columns in [
+        ('daily_amounts', ['amount', 'own_card_amount']),
+        ('daily_recipients', ['new_recipients']),
+        ('daily_recipients_in_year', ['new_recipients_in_year']),
+    ] %}
+    select
+        village_code,
+        credit_date,
+        {%- for s in scopes %}
+        {%- for m in ['amount', 'own_card_amount', 'new_recipients', 'new_recipients_in_year'] %}
+        {{ (s ~ '_' ~ m) if m in columns else '0' }} as {{ s }}_{{ m }}{{ ',' if not loop.last }}
+        {%- endfor %}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ part }}
+    where credit_date < '{{ from_date }}'::date
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+opening as (
+    select
+        village_code,
+        {%- for s in scopes %}
+        coalesce(sum({{ s }}_amount), 0) as {{ s }}_amount,
+        coalesce(sum({{ s }}_own_card_amount), 0) as {{ s }}_own_card_amount,
+        coalesce(sum({{ s }}_new_recipients), 0) as {{ s }}_recipients,
+        coalesce(sum({{ s }}_amount) filter (where {{ in_window(window, 'credit_date', 'year') }}), 0) as {{ s }}_amount_ytd,
+        coalesce(sum({{ s }}_own_card_amount) filter (where {{ in_window(window, 'credit_date', 'year') }}), 0) as {{ s }}_own_card_amount_ytd,
+        coalesce(sum({{ s }}_new_recipients_in_year) filter (where {{ in_window(window, 'credit_date', 'year') }}), 0) as {{ s }}_recipients_ytd{{ ',' if not loop.last }}
+        {%- endfor %}
+    from pre_window
+    group by village_code
+),
+{%- endif %}
+
 -- Since 2016-01-01 (cumulative) and year to date, per village.
-running as (
+running_in_grid as (
     select
         village_code,
         grid_date,
@@ -152,6 +204,31 @@ running as (
             order by grid_date
             rows between unbounded preceding and current row
         )
+),
+
+running as (
+    {%- if from_date is none %}
+    select * from running_in_grid
+    {%- else %}
+    select
+        running_in_grid.village_code,
+        running_in_grid.grid_date,
+        {%- for s in scopes %}
+        {%- for m in ['amount', 'own_card_amount', 'recipients'] %}
+        running_in_grid.{{ s }}_{{ m }} + coalesce(opening.{{ s }}_{{ m }}, 0) as {{ s }}_{{ m }},
+        {%- endfor %}
+        {%- for m in ['amount_ytd', 'own_card_amount_ytd', 'recipients_ytd'] %}
+        running_in_grid.{{ s }}_{{ m }} + case
+            when date_trunc('year', running_in_grid.grid_date) = date_trunc('year', '{{ from_date }}'::date)
+                then coalesce(opening.{{ s }}_{{ m }}, 0)
+            else 0
+        end as {{ s }}_{{ m }}{{ ',' if not (loop.last and s == scopes[-1]) }}
+        {%- endfor %}
+        {%- endfor %}
+    from running_in_grid
+    left join opening
+        on running_in_grid.village_code = opening.village_code
+    {%- endif %}
 ),
 
 village_days as (
@@ -266,8 +343,10 @@ final as (
         agri_own_card_amount::numeric(18, 2) as own_card_amount,
         agri_amount::numeric(18, 2) as subsidy_amount,
         agri_recipients::integer as recipients,
-        (agri_own_card_amount / nullif(agri_amount, 0))::numeric(9, 6) as own_card_share
+        (agri_own_card_amount / nullif(agri_amount, 0))::numeric(9, 6) as own_card_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

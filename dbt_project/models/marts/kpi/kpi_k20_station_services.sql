@@ -1,15 +1,20 @@
+{%- set window = rebuild_window() -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window) }}
 ),
 
 service_points_daily as (
     select * from {{ ref('int_service_points_daily') }}
+    where {{ in_window(window) }}
 ),
 
 villages_daily as (
     select * from {{ ref('int_villages_daily') }}
+    where {{ in_window(window) }}
 ),
 
 open_stations as (
@@ -92,8 +97,10 @@ final as (
         stations_over_20::integer as stations_over_20,
         (stations_over_20::numeric / nullif(open_stations, 0))::numeric(9, 6) as share_over_20,
         (services_offered::numeric / nullif(open_stations, 0))::numeric(9, 4)
-            as services_per_station
+            as services_per_station,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
+    where {{ in_window(window, 'business_date') }}
 )
 
 select * from final

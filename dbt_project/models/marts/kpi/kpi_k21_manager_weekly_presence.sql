@@ -1,7 +1,10 @@
+{%- set window = rebuild_window(news=[{'model': 'stg_core_banking__visits', 'date': 'news.visit_date'}]) -%}
+
 with
 
 business_dates as (
     select * from {{ ref('int_business_dates') }}
+    where {{ in_window(window, period='month') }}
 ),
 
 visits as (
@@ -10,6 +13,7 @@ visits as (
 
 villages_daily as (
     select * from {{ ref('int_villages_daily') }}
+    where {{ in_window(window) }}
 ),
 
 -- A week (Monday to Sunday) is observable only when the core-banking unload, and with it
@@ -159,10 +163,12 @@ final as (
         )::numeric(9, 6) as every_week_share,
         (
             all_rows.village_weeks_with_presence::numeric / nullif(all_rows.village_weeks, 0)
-        )::numeric(9, 6) as presence_share
+        )::numeric(9, 6) as presence_share,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from all_rows
     inner join weeks_in_period
         on all_rows.business_date = weeks_in_period.business_date
+    where {{ in_window(window, 'all_rows.business_date') }}
 )
 
 select * from final

@@ -1,11 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='rebuild_window',
+        on_schema_change='fail',
+        indexes=[{'columns': ['built_from_loaded_at']}],
+    )
+}}
+{#-
+    Each day is rebuilt from its own snapshots; a division register applies from its
+    statistical date (the first one also before it), which may precede its delivery.
+-#}
+{%- set window = rebuild_window(news=[division_register_news()]) -%}
+
 with
 
 villages_daily as (
     select * from {{ ref('int_villages_daily') }}
+    where {{ in_window(window) }}
 ),
 
 service_points_daily as (
     select * from {{ ref('int_service_points_daily') }}
+    where {{ in_window(window) }}
 ),
 
 open_points_by_village as (
@@ -99,7 +115,8 @@ final as (
         has_agent_terminal::boolean as has_agent_terminal,
         has_self_service_terminal::boolean as has_self_service_terminal,
         has_any_service::boolean as has_any_service,
-        (is_administrative_village and not has_any_service)::boolean as is_unserved_village
+        (is_administrative_village and not has_any_service)::boolean as is_unserved_village,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from flags
 )
 

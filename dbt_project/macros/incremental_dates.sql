@@ -1,0 +1,241 @@
+{#
+    Rebuild windows of the incremental marts (issue #7).
+
+    Each night an incremental mart deletes and rebuilds its rows from one business date
+    onwards: the earliest business date of any raw batch loaded since the mart's own last
+    build (ops.load_audit against the newest `built_from_loaded_at` in the mart), or an
+    earlier date that news in those batches reach back to (a literacy event reported a
+    month late, a low-income listing dated last month: `news`), or the earliest date an
+    upstream incremental mart rewrote since (`upstream`). Every date from there on is
+    rebuilt, so cumulative, month-to-date and growth-from-baseline figures stay exact and
+    a late batch for an old date gives the marts of loading in order.
+
+    The window is computed at compile time (run_query) and inlined as a literal: a literal
+    lets PostgreSQL use the business_date indexes and push the window into the views,
+    where a runtime subquery made it scan every date. Rows read from earlier dates (the
+    input of a running total, a baseline) come from upstream models, never from the mart
+    itself.
+#}
+
+{#-
+    The rebuild window of the model being compiled: a dict with
+      from_date  'YYYY-MM-DD' of the first date rebuilt; none for a full build (every
+                 date); '9999-12-31' when nothing was loaded since the last build;
+      loaded_at  SQL literal of the newest loaded batch the build sees, stored in the rows
+                 as built_from_loaded_at (read before the window, so a batch finishing in
+                 between is rebuilt again next time rather than missed).
+    news: dicts {model, date, where?}: `model` names a staging model (business_date and
+          loaded_at columns); its rows loaded since the last build move the window back
+          to their earliest `date` (an expression over `news`, the new row; `where` an
+          extra condition; in both, `__relation__` names the model and `built.loaded_at`
+          is the last build's watermark).
+    upstream: names of incremental models carrying built_from_loaded_at; the window
+          moves back to the earliest business date they rewrote since this model's last
+          build.
+    Models are named, not ref()'d by the caller: the refs are declared here at parse time
+    and resolved only for a real incremental build, so unit tests need no fixture for them.
+-#}
+{% macro rebuild_window(news=[], upstream=[]) %}
+    {%- set full = {'from_date': none, 'loaded_at': "'-infinity'::timestamptz"} -%}
+    {%- if not execute -%}
+        {#- parse time: declare the dependencies -#}
+        {%- do source('ops', 'load_audit') -%}
+        {%- for item in news %}{% do ref(item['model']) %}{% endfor -%}
+        {%- for name in upstream %}{% do ref(name) %}{% endfor -%}
+        {{ return(full) }}
+    {%- endif -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ return(full) }}
+    {%- endif -%}
+    {%- set watermark = run_query(
+        "select coalesce(max(finished_at), '-infinity'::timestamptz)::text"
+        ~ " from " ~ source('ops', 'load_audit') ~ " where status = 'loaded'"
+    ).columns[0].values()[0] -%}
+    {%- set loaded_at = "'" ~ watermark ~ "'::timestamptz" -%}
+    {%- if not is_incremental() -%}
+        {{ return({'from_date': none, 'loaded_at': loaded_at}) }}
+    {%- endif -%}
+    {%- set sql -%}
+        with built as (
+            select coalesce(max(built_from_loaded_at), '-infinity'::timestamptz) as loaded_at
+            from {{ this }}
+        ),
+
+        new_batches as (
+            select min(load_audit.business_date) as from_date
+            from {{ source('ops', 'load_audit') }} as load_audit
+            cross join built
+            where load_audit.status = 'loaded'
+                and load_audit.finished_at > built.loaded_at
+        )
+
+        select coalesce(
+            least(
+                new_batches.from_date
+                {%- for item in news %}
+                {%- set relation = ref(item['model']) | string %},
+                (
+                    select min({{ item['date'] | replace('__relation__', relation) }})
+                    from {{ relation }} as news
+                    where news.business_date >= new_batches.from_date
+                        and news.loaded_at > built.loaded_at
+                        {%- if item.get('where') %}
+                        and {{ item['where'] | replace('__relation__', relation) }}
+                        {%- endif %}
+                )
+                {%- endfor %}
+                {%- for name in upstream %},
+                (
+                    select min(rewritten.business_date)
+                    from {{ ref(name) }} as rewritten
+                    where rewritten.built_from_loaded_at > built.loaded_at
+                )
+                {%- endfor %}
+            ),
+            '9999-12-31'::date
+        )::text
+        from new_batches
+        cross join built
+    {%- endset -%}
+    {%- set from_date = run_query(sql).columns[0].values()[0] -%}
+    {{ return({'from_date': from_date, 'loaded_at': loaded_at}) }}
+{% endmacro %}
+
+{#-
+    A predicate true for the dates of `column` the build rewrites (`true` for a full
+    build). `period` ('month', 'year') widens it to the start of the first rewritten
+    date's month or year: the input a month- or year-to-date window needs. Put it where a
+    model reads the relation that drives its dates (the business dates, a daily fact),
+    never on inputs that earlier dates feed (a running total, a baseline).
+-#}
+{% macro in_window(window, column='business_date', period=none) %}
+    {%- if window['from_date'] is none -%}
+        true
+    {%- elif period is none -%}
+        {{ column }} >= '{{ window['from_date'] }}'::date
+    {%- else -%}
+        {{ column }} >= date_trunc('{{ period }}', '{{ window['from_date'] }}'::date)::date
+    {%- endif -%}
+{% endmacro %}
+
+{#-
+    News of the low-income register (the lending marts): a listing or removal not known
+    before moves the window back to its date; a yearly FULL file repeating known listings
+    is no news. Same rule as fct_loan_balances_daily's register_news.
+-#}
+{% macro low_income_register_news() %}
+    {{ return({
+        'model': 'stg_agency__low_income_register',
+        'date': 'least(news.listed_date, news.removed_date)',
+        'where': 'not exists (select 1 from __relation__ as known'
+            ~ ' where known.loaded_at <= built.loaded_at'
+            ~ ' and known.head_id_hash = news.head_id_hash'
+            ~ ' and known.listed_date = news.listed_date'
+            ~ ' and known.removed_date is not distinct from news.removed_date)',
+    }) }}
+{% endmacro %}
+
+{#-
+    Incremental strategy `rebuild_window` (incremental_strategy='rebuild_window'): delete
+    the target's rows from the first date the new build holds (config
+    `rebuild_date_column`, default business_date) and insert the new build. The model
+    builds every date of its window, so the window's first date is the first date of the
+    new rows; an empty build (nothing loaded) deletes nothing.
+-#}
+{% macro get_incremental_rebuild_window_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set date_column = config.get('rebuild_date_column', 'business_date') -%}
+    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ date_column }} >= (select min({{ date_column }}) from {{ new_rows }});
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    select {{ dest_cols_csv }}
+    from {{ new_rows }}
+{% endmacro %}
+
+{#-
+    News of the division register (population by village): a register is in force from
+    its statistical date, the first one also before it, so a register for an earlier
+    statistical date than any known one moves the window back to the beginning.
+-#}
+{% macro division_register_news() %}
+    {{ return({
+        'model': 'stg_agency__division_register',
+        'date': "case when news.stat_date <= coalesce((select min(known.stat_date)"
+            ~ " from __relation__ as known where known.loaded_at <= built.loaded_at),"
+            ~ " news.stat_date) then '0001-01-01'::date else news.stat_date end",
+    }) }}
+{% endmacro %}
+
+{#-
+    The rows of `relation` a nightly build's singular data tests look at: those from the
+    var `puhui_test_from_date` (the first business date the build rewrote, passed by
+    puhui.warehouse.dbt.build), `lookback_days` earlier for a test comparing a day with
+    the one before; every row without the var. Generic tests use `config: where:` instead.
+-#}
+{% macro tested_rows(relation, column='business_date', lookback_days=0) %}
+    {%- set from_date = var('puhui_test_from_date', none) -%}
+    {%- if from_date is none -%}
+        {{ relation }}
+    {%- else -%}
+        (
+            select * from {{ relation }}
+            where {{ column }} >= '{{ from_date }}'::date - {{ lookback_days }}
+        ) as {{ relation.identifier }}
+    {%- endif -%}
+{% endmacro %}
+
+{#-
+    For the incremental facts that keep their own watermark (the newest source_loaded_at
+    they hold): a literal lower bound on the business dates their new raw rows can have,
+    the earliest business date of a batch of `source_system`.`table_name` (ops.load_audit) finished after
+    that watermark. Read at compile time, it lets the raw table's business-date index
+    narrow the scan that the watermark comparison alone would make over every row.
+    '0001-01-01' for a full build; '9999-12-31' when no such batch exists.
+-#}
+{% macro loaded_since_date(source_system, table_name, watermark_column='source_loaded_at') %}
+    {%- if not execute -%}
+        {%- do source('ops', 'load_audit') -%}
+        {{ return('0001-01-01') }}
+    {%- endif -%}
+    {%- if model.resource_type == 'unit_test' or not is_incremental() -%}
+        {{ return('0001-01-01') }}
+    {%- endif -%}
+    {%- set sql -%}
+        select coalesce(min(load_audit.business_date), '9999-12-31'::date)::text
+        from {{ source('ops', 'load_audit') }} as load_audit
+        where load_audit.status = 'loaded'
+            and load_audit.source_system = '{{ source_system }}'
+            and load_audit.table_name = '{{ table_name }}'
+            and load_audit.finished_at > (
+                select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
+                from {{ this }}
+            )
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
+{% endmacro %}
+
+{#-
+    Post-hook: ANALYZE a table PostgreSQL has never analysed (just created by a full
+    build). Without statistics the planner takes a nightly window on business_date for a
+    third of the table and scans it whole; once analysed, a date past the histogram is
+    estimated from the index, so the nightly builds need no ANALYZE of their own.
+-#}
+{% macro analyze_if_never_analyzed() %}
+    {%- if model.config.materialized in ('table', 'incremental') -%}
+        do $analyze$
+        begin
+            if not exists (
+                select 1
+                from pg_stat_user_tables
+                where relid = '{{ this }}'::regclass
+                    and coalesce(last_analyze, last_autoanalyze) is not null
+            ) then
+                analyze {{ this }};
+            end if;
+        end
+        $analyze$
+    {%- endif -%}
+{% endmacro %}
