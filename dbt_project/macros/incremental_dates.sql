@@ -170,21 +170,27 @@
 {% endmacro %}
 
 {#-
-    The rows of `relation` a nightly build's singular data tests look at: those from the
-    var `puhui_test_from_date` (the first business date the build rewrote, passed by
-    puhui.warehouse.dbt.build), `lookback_days` earlier for a test comparing a day with
-    the one before; every row without the var. Generic tests use `config: where:` instead.
+    The SQL date from which a nightly build's data tests look at rows: the session
+    setting `puhui.test_from_date` (the first business date the build rewrote;
+    puhui.warehouse.dbt.build sets it through PGOPTIONS), else 0001-01-01, every row.
+    A setting read when the test runs, not a dbt var: a var that changes every night would
+    make dbt re-parse the whole project every night. Generic tests carry the same
+    expression in their `config: where:` (a YAML anchor per schema file).
+-#}
+{% macro test_from_date() -%}
+    coalesce(nullif(current_setting('puhui.test_from_date', true), '')::date, '0001-01-01')
+{%- endmacro %}
+
+{#-
+    The rows of `relation` a nightly build's singular data tests look at: those from
+    test_from_date(), `lookback_days` earlier for a test comparing a day with the one
+    before; every row outside a nightly build. Generic tests use `config: where:` instead.
 -#}
 {% macro tested_rows(relation, column='business_date', lookback_days=0) %}
-    {%- set from_date = var('puhui_test_from_date', none) -%}
-    {%- if from_date is none -%}
-        {{ relation }}
-    {%- else -%}
-        (
-            select * from {{ relation }}
-            where {{ column }} >= '{{ from_date }}'::date - {{ lookback_days }}
-        ) as {{ relation.identifier }}
-    {%- endif -%}
+    (
+        select * from {{ relation }}
+        where {{ column }} >= {{ test_from_date() }} - {{ lookback_days }}
+    ) as {{ relation.identifier }}
 {% endmacro %}
 
 {#-

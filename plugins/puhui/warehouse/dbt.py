@@ -138,9 +138,16 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> str:
     return output
 
 
-def _invoke(args: list[str], settings: Settings) -> tuple[str, BuildResult | None]:
+def _invoke(
+    args: list[str], settings: Settings, extra_env: dict[str, str] | None = None
+) -> tuple[str, BuildResult | None]:
     project = settings.dbt_project_dir
-    env = {**os.environ, **db.dbt_env(settings), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    env = {
+        **os.environ,
+        **db.dbt_env(settings),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        **(extra_env or {}),
+    }
     target = target_dir(settings)
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous invocation's results
@@ -193,17 +200,21 @@ def build(
     settings = settings or get_settings()
     args = ["build"]
     select = select or list(settings.dbt_select)
+    env = {}
     test_from = tests_from_date(settings)
     if test_from is not None:
         # Incremental marts rewrite only the dates loaded since the last build and later
-        # ones; their data tests look at those dates only (see the `where` configs).
-        args += ["--vars", json.dumps({"puhui_test_from_date": test_from.isoformat()})]
+        # ones; their data tests look at those dates only (the macro test_from_date). A
+        # session setting, not a dbt var: a new var every night would make dbt re-parse
+        # the whole project every night.
+        options = f"-c puhui.test_from_date={test_from.isoformat()}"
+        env["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {options}".strip()
     if select:
         # only tests whose every parent is selected: a relationship test of an unselected
         # model must not run against a half-selected project
         args += ["--select", *select, "--indirect-selection", "cautious"]
     try:
-        _, result = _invoke(args, settings)
+        _, result = _invoke(args, settings, env)
     except DbtError as exc:
         if getattr(exc, "result", None) is not None:
             _record_safely(exc.result, settings, business_date, run)
