@@ -42,31 +42,9 @@ def world(landing, dbname: str):
 
 def marts_snapshot(settings) -> dict[str, list[tuple]]:
     """Every marts table, without load-time columns, sorted."""
-    from puhui import db
+    from marts_snapshot import marts_snapshot as snapshot
 
-    snapshot = {}
-    with db.connect(settings) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
-            columns = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema ="
-                    " 'marts' and table_name = %s order by ordinal_position",
-                    (table,),
-                ).fetchall()
-                if not r[0].endswith(VOLATILE)
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            rows = conn.execute(f'select {select} from marts."{table}"').fetchall()
-            snapshot[table] = sorted(rows, key=repr)
-    return snapshot
+    return snapshot(settings, lambda column: column.endswith(VOLATILE))
 
 
 @pytest.fixture(scope="module")

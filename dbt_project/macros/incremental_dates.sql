@@ -245,3 +245,22 @@
         $analyze$
     {%- endif -%}
 {% endmacro %}
+
+{#-
+    A filter on a table of full snapshots (one batch per business date, in force until the
+    next): the snapshots from `from_date` on and the one in force on `from_date` itself;
+    every snapshot when `from_date` is none (a full build).
+-#}
+{% macro snapshots_in_force_from(relation, from_date, column='business_date') -%}
+    {%- if from_date is none -%}
+        true
+    {%- else -%}
+        {{ column }} >= coalesce(
+            (
+                select max({{ column }}) from {{ relation }}
+                where {{ column }} <= '{{ from_date }}'::date
+            ),
+            '{{ from_date }}'::date
+        )
+    {%- endif -%}
+{%- endmacro %}

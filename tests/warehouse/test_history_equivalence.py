@@ -50,31 +50,9 @@ def _fresh(settings) -> None:
 
 
 def _marts(settings) -> dict[str, list[tuple]]:
-    from puhui import db
+    from marts_snapshot import marts_snapshot
 
-    tables = {}
-    with db.connect(settings) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
-        for name in names:
-            columns = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns"
-                    " where table_schema = 'marts' and table_name = %s order by ordinal_position",
-                    (name,),
-                ).fetchall()
-                if not any(v in r[0] for v in VOLATILE)
-            ]
-            listed = ", ".join(f'"{c}"' for c in columns)
-            rows = conn.execute(f'select {listed} from marts."{name}"').fetchall()
-            tables[name] = sorted(rows, key=repr)
-    return tables
+    return marts_snapshot(settings, lambda column: any(v in column for v in VOLATILE))
 
 
 def _dates_per_mart(settings, names) -> dict[str, set[dt.date]]:

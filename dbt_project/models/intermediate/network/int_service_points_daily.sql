@@ -21,16 +21,7 @@ business_dates as (
 
 outlets as (
     select * from {{ ref('stg_core_banking__outlets') }}
-    {%- if window['from_date'] is not none %}
-    -- The window's snapshots and the one in force on its first date.
-    where business_date >= coalesce(
-        (
-            select max(business_date) from {{ ref('stg_core_banking__outlets') }}
-            where business_date <= '{{ window['from_date'] }}'::date
-        ),
-        '{{ window['from_date'] }}'::date
-    )
-    {%- endif %}
+    where {{ snapshots_in_force_from(ref('stg_core_banking__outlets'), window['from_date']) }}
 ),
 
 -- Every outlet batch: an outlet's latest type, also for one missing from the window.
@@ -40,16 +31,7 @@ all_outlets as (
 
 terminals as (
     select * from {{ ref('stg_core_banking__terminals') }}
-    {%- if window['from_date'] is not none %}
-    -- The window's snapshots and the one in force on its first date.
-    where business_date >= coalesce(
-        (
-            select max(business_date) from {{ ref('stg_core_banking__terminals') }}
-            where business_date <= '{{ window['from_date'] }}'::date
-        ),
-        '{{ window['from_date'] }}'::date
-    )
-    {%- endif %}
+    where {{ snapshots_in_force_from(ref('stg_core_banking__terminals'), window['from_date']) }}
 ),
 
 -- Each outlet or terminal batch is a full snapshot, in force from its business date until
