@@ -10,7 +10,12 @@ business date (`2016-01-05`); a run of this DAG for that date is created only wh
 three partitions of the same date have arrived, in whatever order and however late
 (a backfill's runs emit them too). The run's `partition_key` is its business date.
 
-1. **build_models**: one `dbt build` (seeds, models, unit tests, data tests). Every
+1. **build_models**: one `dbt build` (seeds, models, unit tests, data tests). First it
+   runs `ANALYZE` on the raw tables changed since their statistics were gathered (the
+   night's batches land minutes before). The unit tests (hand-made rows, not the night's
+   data) run when no successful whole-project build has passed them on the same project:
+   the first build after a deploy runs them, later nights skip them (about 27 nodes and
+   15-30 s on 2 cores; `ops.dbt_invocations.project_checksum` / `unit_tests_run`). Every
    node's result goes to `ops.dbt_invocations` / `ops.dbt_node_results`. A model error or
    a failing `severity: error` test fails the task (after its retries, one alert names the
    failing tests) and nothing is published; tests of `severity: warn` that find rows send

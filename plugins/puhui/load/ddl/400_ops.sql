@@ -19,6 +19,11 @@ create table if not exists ops.dbt_invocations (
     recorded_at       timestamptz not null default now()
 );
 create index if not exists dbt_invocations_date_idx on ops.dbt_invocations (business_date);
+-- The dbt project's checksum (puhui.warehouse.dbt.project_checksum) and whether the build
+-- ran its unit tests: a nightly build runs them only when no successful build has passed
+-- them on the same project (added after the first release: "add column if not exists").
+alter table ops.dbt_invocations add column if not exists project_checksum text;
+alter table ops.dbt_invocations add column if not exists unit_tests_run boolean;
 
 -- One row per node (model, seed, snapshot, test) of each invocation, from run_results.json.
 create table if not exists ops.dbt_node_results (
