@@ -85,7 +85,7 @@ def _dbt_build(settings, args: dict) -> dict:
     runs for the business date) or a ``--full-refresh`` of the same selection. Test
     failures are reported, not raised: the timing stands, and the figures say the build
     was not clean."""
-    from puhui.warehouse.dbt import DbtError, build, read_run_results, run_dbt, target_dir
+    from puhui.warehouse.dbt import DbtError, build, read_run_results, target_dir
 
     business_date = (
         dt.date.fromisoformat(args["business_date"]) if args.get("business_date") else None
@@ -93,10 +93,7 @@ def _dbt_build(settings, args: dict) -> dict:
     error = None
     try:
         if args.get("full_refresh"):
-            select = list(settings.dbt_select)
-            extra = ["--select", *select, "--indirect-selection", "cautious"] if select else []
-            run_dbt(["build", "--full-refresh", *extra], settings)
-            result = read_run_results(target_dir(settings))
+            result = build(settings, full_refresh=True)
         elif args.get("as_task", True):
             # exactly what build_warehouse.build_models runs for the business date
             from zoneinfo import ZoneInfo

@@ -13,9 +13,11 @@ Markdown table ``README.md``, each with the machine's cores, memory, date and co
   ``build_warehouse``), then the morning report. Each stage's time and peak RSS (every
   child process measured with ``os.wait4``; its own children are included);
 - **five years**: a copy (``create database ... template``) of a warehouse whose raw
-  schema holds five loaded years (by default ``puhui_dev_5y``: scale 0.002,
-  2015-12-31..2020-12-31): a ``dbt build --full-refresh``, then the last night loaded
-  again and the nightly build; the BI queries, through the read-only BI role;
+  schema holds five loaded years (2015-12-31..2020-12-31; by default
+  ``puhui_bench_template_5y_<scale>``, which the suite builds when missing with
+  :func:`five_year_template` and keeps for later runs; ``--five-year-scale``, default
+  0.002): a ``dbt build --full-refresh``, then the last night loaded again and the
+  nightly build; the BI queries, through the read-only BI role;
 - **first month**: 2015-12-31..2016-01-20 of the same landing loaded into an empty
   database and built, then the last night loaded again and the nightly build: the
   night at the end of five years against a night in the first month;
@@ -46,13 +48,19 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from puhui.bench.results import BenchResult, Check, failed_result, render_table, stage_table
 from puhui.bench.results import write_result as _write
 from puhui.bench.steps import RESULT_MARK
 
 NIGHT_DATES = (dt.date(2020, 12, 9), dt.date(2020, 12, 10))  # history day, the night
-FIVE_YEAR_TEMPLATE = "puhui_dev_5y"
-FIVE_YEAR_LANDING = Path("/tmp/dev5y/landing")
+# The five-year warehouse the incremental and BI benchmarks copy: built by the suite from
+# the simulator when missing (raw only: five years loaded with extract_range, no dbt), and
+# kept between runs as puhui_bench_template_5y_<scale>; --template names another one.
+FIVE_YEAR_SCALE = 0.002
+TEMPLATE_COMPLETE = "puhui bench template: five years loaded"
 FIRST_MONTH = (dt.date(2015, 12, 31), dt.date(2016, 1, 20))
 HISTORY_RANGE = (dt.date(2015, 12, 31), dt.date(2020, 12, 31))
 
@@ -233,6 +241,39 @@ class Suite:
         if figures["returncode"] != 0 or not manifest.exists():
             raise StepFailed(f"simulation failed; log {log}:\n{_tail(log)}")
         return landing, {**figures, "cached": False}
+
+
+def five_year_template(suite: Suite, scale: float) -> tuple[str, Path, dict]:
+    """The five-year template database at ``scale`` and its landing folder, built when
+    missing: five years simulated (cached in the work folder), loaded with extract_range
+    into ``puhui_bench_template_5y_<scale>``, marked complete by a comment on the database.
+    An unmarked one (an interrupted build) is built again."""
+    from puhui import db
+
+    start, end = HISTORY_RANGE
+    landing, sim = suite.simulate(start, end, scale)
+    name = f"template_5y_{scale:g}".replace(".", "_")
+    dbname = f"puhui_bench_{name}"
+    admin = db.conninfo(suite.base, ensure=False).with_db("postgres")
+    with psycopg.connect(**admin.kwargs(), autocommit=True) as conn:
+        marked = conn.execute(
+            "select shobj_description(oid, 'pg_database') = %s from pg_database where datname = %s",
+            (TEMPLATE_COMPLETE, dbname),
+        ).fetchone()
+    if marked and marked[0]:
+        suite.echo(f"  five-year template {dbname} (scale {scale:g}) exists")
+        return dbname, landing, {"cached": True, "simulation": sim}
+    bench = suite.bench(name, landing)
+    suite.echo(f"  building the five-year template {dbname} (scale {scale:g}) from {landing}")
+    load = bench.step("extract_range", start=start, end=end)
+    suite.echo(f"    extract_range {start}..{end}: {load['seconds']:.0f} s")
+    with psycopg.connect(**admin.kwargs(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("comment on database {} is {}").format(
+                sql.Identifier(dbname), sql.Literal(TEMPLATE_COMPLETE)
+            )
+        )
+    return dbname, landing, {"cached": False, "simulation": sim, "load": load}
 
 
 def _create_from_template(admin, dbname: str, template: str, wait_seconds: float = 300) -> None:
@@ -1025,8 +1066,9 @@ def run(
     only: tuple[str, ...] = (),
     results_dir: Path | None = None,
     work: Path | None = None,
-    template: str = FIVE_YEAR_TEMPLATE,
-    template_landing: Path = FIVE_YEAR_LANDING,
+    template: str | None = None,
+    template_landing: Path | None = None,
+    five_year_scale: float = FIVE_YEAR_SCALE,
     keep: bool = False,
     scales: tuple[float, ...] | None = None,
     echo=print,
@@ -1090,6 +1132,12 @@ def run(
             )
         results += night_results(nights, quick)
 
+    if "five_years" in wanted and not quick and template is None:
+        built, _ = attempt("five-year template", five_year_template, suite, five_year_scale)
+        if isinstance(built, tuple):
+            template, template_landing, _ = built
+    template = template or f"puhui_bench_template_5y_{five_year_scale:g}".replace(".", "_")
+    template_landing = template_landing or suite.work / "no-five-year-landing"
     if "five_years" in wanted:
         scale_note = "?"
         if (template_landing / "simulation.json").exists():
@@ -1201,14 +1249,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--template",
-        default=FIVE_YEAR_TEMPLATE,
-        help="database whose raw schema holds five loaded years (copied, never written)",
+        help="database whose raw schema holds five loaded years (copied, never written); "
+        "default: built by the suite when missing, at --five-year-scale",
     )
     parser.add_argument(
         "--template-landing",
         type=Path,
-        default=FIVE_YEAR_LANDING,
-        help="the landing folder that template was loaded from",
+        help="the landing folder --template was loaded from",
+    )
+    parser.add_argument(
+        "--five-year-scale",
+        type=float,
+        default=FIVE_YEAR_SCALE,
+        help=f"scale of the five-year template the suite builds (default {FIVE_YEAR_SCALE})",
     )
     parser.add_argument("--results", type=Path, help="results folder (default bench/results)")
     parser.add_argument("--work", type=Path, help="work folder (default <PUHUI_HOME>/bench)")
@@ -1240,6 +1293,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         work=args.work,
         template=args.template,
         template_landing=args.template_landing,
+        five_year_scale=args.five_year_scale,
         keep=args.keep,
         scales=tuple(args.scales) if args.scales else None,
     )

@@ -191,24 +191,26 @@ def build(
     business_date: dt.date | None = None,
     run: dict | None = None,
     select: list[str] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """``dbt build`` (seeds, models, unit and data tests), recorded in ``ops``.
 
     ``select`` (default ``PUHUI_DBT_SELECT``, default everything) narrows the build.
+    ``full_refresh`` rebuilds the incremental models from all of raw and tests every date.
 
     Raises :class:`DbtError` when a node errors or an error-severity test fails (after
     recording the results); warnings are returned. ``run`` names the Airflow run
     (``dag_id``, ``run_id``, ``try_number``) for the record.
     """
     settings = settings or get_settings()
-    args = ["build"]
+    args = ["build", "--full-refresh"] if full_refresh else ["build"]
     select = select or list(settings.dbt_select)
     env = {}
     db.init_warehouse(settings)  # ops tables of this release (idempotent DDL)
     analyze_changed_raw_tables(settings)
     checksum = project_checksum(settings.dbt_project_dir)
     skip_unit_tests = unit_tests_passed(checksum, settings)
-    test_from = tests_from_date(settings)
+    test_from = None if full_refresh else tests_from_date(settings)
     if test_from is not None:
         # Incremental marts rewrite only the dates loaded since the last build and later
         # ones; their data tests look at those dates only (the macro test_from_date). A
