@@ -645,7 +645,9 @@ def extract_table(
         )
         rejects = pl.concat([parsed.rejects, validation_rejects.cast(parsed.rejects.schema)])
         bad_rows = set(checked.rejects["row_index"].to_list())
-        good = parsed.frame.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
+        good = parsed.frame
+        if bad_rows:  # no filter pass over a batch that validated clean
+            good = good.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
         key = settings.pii_key()
 
         def transform(chunk: pl.DataFrame) -> pl.DataFrame:

@@ -119,8 +119,11 @@ REJECT_SCHEMA = {
 }
 
 
-def _decode_lines(data: bytes, encoding: str) -> tuple[pl.Series, list[tuple[int, str, str]]]:
-    """The file's lines, and the lines that are not valid ``encoding`` (left empty here).
+def _decode_lines(
+    data: bytes, encoding: str
+) -> tuple[pl.Series, list[tuple[int, str, str]], bytes | None]:
+    """The file's lines, the lines that are not valid ``encoding`` (left empty here), and
+    the whole file in UTF-8 when polars could read it as it is (else None).
 
     A file that decodes whole is split by polars in one go, never through a Python string
     per line; line by line decoding is only for the rare file with a bad byte sequence.
@@ -143,11 +146,11 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[pl.Series, list[tuple[int
                 quote_char=None,
                 schema={"_raw_line": pl.String},
             )["_raw_line"].fill_null("")
-        else:
-            lines = pl.Series("_raw_line", [text], dtype=pl.String).str.split("\n").explode()
-            if text == "" or text.endswith("\n"):  # no line after the last newline
-                lines = lines.head(-1)
-        return lines, []
+            return lines, [], utf8
+        lines = pl.Series("_raw_line", [text], dtype=pl.String).str.split("\n").explode()
+        if text == "" or text.endswith("\n"):  # no line after the last newline
+            lines = lines.head(-1)
+        return lines, [], None
     raw = data.split(b"\n")
     if raw and raw[-1] == b"":
         raw.pop()
@@ -164,14 +167,46 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[pl.Series, list[tuple[int
                     f"{exc.reason} at byte {exc.start}",
                 )
             )
-    return pl.Series("_raw_line", lines, dtype=pl.String), bad
+    return pl.Series("_raw_line", lines, dtype=pl.String), bad, None
+
+
+def _split_fields(lines: pl.DataFrame, columns: list[str], sep: str) -> pl.DataFrame:
+    """``_line_number``, ``_raw_line`` and the fields of lines that have ``len(columns)``
+    fields (empty fields are null)."""
+    fields = (
+        pl.col("_raw_line")
+        .str.split_exact(sep, len(columns) - 1)
+        .struct.rename_fields(columns)
+        .alias("_fields")
+    )
+    return (
+        lines.select(pl.col("_line_number"), pl.col("_raw_line"), fields)
+        .unnest("_fields")
+        .with_columns(pl.col(columns).replace("", None))
+    )
+
+
+def _read_fields(lines: pl.DataFrame, utf8: bytes, columns: list[str], sep: str) -> pl.DataFrame:
+    """As ``_split_fields``, for a file whose every line has ``len(columns)`` fields:
+    polars' CSV reader, without quoting, splits them in parallel, in about half the time.
+    """
+    fields = pl.read_csv(
+        utf8,
+        has_header=False,
+        separator=sep,
+        quote_char=None,
+        schema={c: pl.String for c in columns},
+    )
+    if fields.height != lines.height:  # not expected; the general path is always right
+        return _split_fields(lines, columns, sep)
+    return pl.concat([lines.select("_line_number", "_raw_line"), fields], how="horizontal")
 
 
 def parse_delimited(
     data: bytes, columns: list[str], *, encoding: str, sep: str = "|"
 ) -> ParsedFile:
     """Split a headerless delimited file into string columns, rejecting malformed lines."""
-    lines, undecodable = _decode_lines(data, encoding)
+    lines, undecodable, utf8 = _decode_lines(data, encoding)
     frame = pl.DataFrame(
         {
             "_line_number": pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True),
@@ -207,15 +242,9 @@ def parse_delimited(
         ).cast(REJECT_SCHEMA),
     ]
     good = frame.filter((pl.col("_n_fields") == len(columns)) & decoded)
-    fields = (
-        pl.col("_raw_line")
-        .str.split_exact(sep, len(columns) - 1)
-        .struct.rename_fields(columns)
-        .alias("_fields")
-    )
-    good = (
-        good.select(pl.col("_line_number"), pl.col("_raw_line"), fields)
-        .unnest("_fields")
-        .with_columns(pl.col(columns).replace("", None))
-    )
+    whole = utf8 is not None and not utf8.startswith(b"\xef\xbb\xbf")  # a BOM: reader drops it
+    if whole and good.height == frame.height and len(sep) == 1:
+        good = _read_fields(good, utf8, columns, sep)
+    else:
+        good = _split_fields(good, columns, sep)
     return ParsedFile(frame=good, rejects=pl.concat(rejects), lines_read=len(lines))

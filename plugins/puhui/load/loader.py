@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import psycopg
 from psycopg import sql
@@ -70,27 +71,49 @@ def _render_text(frame: pl.DataFrame) -> memoryview:
     """The rows in COPY's text format, without a copy of the rendered bytes.
 
     Text rather than CSV: the server parses it about a quarter faster, and an empty
-    string stays distinct from NULL (``\\N``) as it was with quoted CSV. Only the string
-    columns that hold a character to escape pay for the escaping.
+    string stays distinct from NULL (``\\N``) as it was with quoted CSV. The rows are
+    written as they are, then the bytes are counted: when they hold exactly the tabs,
+    newlines and backslashes of the layout (one tab between fields, one newline per row,
+    one backslash per NULL) and no carriage return, no value held a character to escape.
+    Only otherwise are the string columns that hold one escaped and the rows written
+    again. (Counting four byte values costs a fifth of searching every string column.)
     """
     strings = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical, pl.Enum)]
     if strings:
         frame = frame.with_columns(pl.col(strings).cast(pl.String))
-        flagged = frame.select(pl.col(strings).str.contains(_NEEDS_ESCAPE).any()).row(0)
-        escaped = []
-        for column, needs in zip(strings, flagged, strict=True):
-            if needs:
-                expr = pl.col(column)
-                for char, escape in _TEXT_ESCAPES:
-                    expr = expr.str.replace_all(char, escape, literal=True)
-                escaped.append(expr)
-        if escaped:
-            frame = frame.with_columns(escaped)
+    rendered = _write_text(frame)
+    if not strings or _only_layout_characters(rendered, frame):
+        return rendered
+    flagged = frame.select(pl.col(strings).str.contains(_NEEDS_ESCAPE).any()).row(0)
+    escaped = []
+    for column, needs in zip(strings, flagged, strict=True):
+        if needs:
+            expr = pl.col(column)
+            for char, escape in _TEXT_ESCAPES:
+                expr = expr.str.replace_all(char, escape, literal=True)
+            escaped.append(expr)
+    return _write_text(frame.with_columns(escaped))
+
+
+def _write_text(frame: pl.DataFrame) -> memoryview:
     buffer = io.BytesIO()
     frame.write_csv(
         buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N"
     )
     return buffer.getbuffer()
+
+
+def _only_layout_characters(rendered: memoryview, frame: pl.DataFrame) -> bool:
+    """Whether ``rendered`` (``frame`` written unescaped) has no tab, newline, carriage
+    return or backslash other than those of the layout and of the NULL markers."""
+    data = np.frombuffer(rendered, dtype=np.uint8)
+    nulls = sum(frame.null_count().row(0))
+    return (
+        np.count_nonzero(data == ord("\t")) == frame.height * (frame.width - 1)
+        and np.count_nonzero(data == ord("\n")) == frame.height
+        and np.count_nonzero(data == ord("\\")) == nulls
+        and np.count_nonzero(data == ord("\r")) == 0
+    )
 
 
 def _chunks(
