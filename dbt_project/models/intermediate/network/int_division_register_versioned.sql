@@ -1,3 +1,11 @@
+{#- A table, not a view: see the intermediate layer's note in dbt_project.yml. -#}
+{{
+    config(
+        materialized='table',
+        indexes=[{'columns': ['village_code', 'stat_date']}],
+    )
+}}
+
 with
 
 registers as (
