@@ -1103,61 +1103,64 @@ def extract_entity(
     there are none). Raises ``PartnerFilesStopped`` after loading if any file was stopped.
     """
     settings = settings or get_settings()
+    db.init_warehouse(settings)
+    with db.connect(settings, autocommit=True) as conn:
+        return load_entity(conn, entity, business_date, settings)
+
+
+def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -> BatchResult:
+    """:func:`extract_entity` on the caller's connection (a history load keeps one open)."""
     spec = ENTITIES[entity]
     started = dt.datetime.now(dt.UTC)
     paths = discover(business_date, settings).files[spec.layout]
-    db.init_warehouse(settings)
     key = settings.pii_key()
-    with db.connect(settings, autocommit=True) as conn:
-        chosen, outcomes = _select(conn, spec, paths, business_date)
-        frames, reject_frames, rows_read = [], [], 0
-        for parsed in chosen:
-            rows, rejects, read = _rows_of(spec, parsed)
-            if not rows.is_empty():
-                frames.append(
-                    spec.transform(rows, key).with_columns(
-                        rows["_line_number"].cast(pl.Int32), rows["_source_file"]
-                    )
+    chosen, outcomes = _select(conn, spec, paths, business_date)
+    frames, reject_frames, rows_read = [], [], 0
+    for parsed in chosen:
+        rows, rejects, read = _rows_of(spec, parsed)
+        if not rows.is_empty():
+            frames.append(
+                spec.transform(rows, key).with_columns(
+                    rows["_line_number"].cast(pl.Int32), rows["_source_file"]
                 )
-            reject_frames.append(rejects)
-            rows_read += read
-        if frames:
-            loaded = pl.concat(frames, how="vertical")
-        else:  # an empty batch still replaces the date's rows
-            loaded = spec.transform(_empty_text_frame(spec), key).with_columns(
-                pl.lit(None, dtype=pl.Int32).alias("_line_number"),
-                pl.lit(None, dtype=pl.String).alias("_source_file"),
             )
-        rejects = (
-            pl.concat(reject_frames, how="vertical")
-            if reject_frames
-            else pl.DataFrame(schema=REJECT_SCHEMA)
+        reject_frames.append(rejects)
+        rows_read += read
+    if frames:
+        loaded = pl.concat(frames, how="vertical")
+    else:  # an empty batch still replaces the date's rows
+        loaded = spec.transform(_empty_text_frame(spec), key).with_columns(
+            pl.lit(None, dtype=pl.Int32).alias("_line_number"),
+            pl.lit(None, dtype=pl.String).alias("_source_file"),
         )
-        digest = hashlib.md5(
-            "|".join(f"{p.path.name}:{p.md5}" for p in chosen).encode()
-        ).hexdigest()
-        batch = Batch(
-            SOURCE_SYSTEM,
-            entity,
-            spec.raw_table,
-            business_date,
-            str(batch_dir(settings.landing_dir, business_date)),
-            control_record_count=None,
-            control_byte_size=None,
-            control_md5=digest,
-        )
-        for outcome in outcomes:
-            _audit_file(conn, spec, business_date, outcome, started)
-            log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
-        result = load_batch(
-            conn,
-            batch,
-            rows=loaded,
-            rejects=rejects,
-            rows_read=rows_read,
-            max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
-            started_at=started,
-        )
+    rejects = (
+        pl.concat(reject_frames, how="vertical")
+        if reject_frames
+        else pl.DataFrame(schema=REJECT_SCHEMA)
+    )
+    digest = hashlib.md5("|".join(f"{p.path.name}:{p.md5}" for p in chosen).encode()).hexdigest()
+    batch = Batch(
+        SOURCE_SYSTEM,
+        entity,
+        spec.raw_table,
+        business_date,
+        str(batch_dir(settings.landing_dir, business_date)),
+        control_record_count=None,
+        control_byte_size=None,
+        control_md5=digest,
+    )
+    for outcome in outcomes:
+        _audit_file(conn, spec, business_date, outcome, started)
+        log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
+    result = load_batch(
+        conn,
+        batch,
+        rows=loaded,
+        rejects=rejects,
+        rows_read=rows_read,
+        max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
+        started_at=started,
+    )
     stopped = [o for o in outcomes if o.status == "failed"]
     if stopped:
         raise PartnerFilesStopped(

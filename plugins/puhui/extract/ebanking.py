@@ -337,6 +337,8 @@ def upsert_batch(
         )
         _copy(cur, sql.Identifier("quarantine", "rejected_rows"), quarantine)
         if not over:
+            # Dropped first: several nights may be upserted inside one outer transaction.
+            cur.execute(sql.SQL("drop table if exists {}").format(stage))
             cur.execute(sql.SQL("create temp table {} (like {}) on commit drop").format(stage, raw))
             _copy(cur, stage, loaded)
             cur.execute(
@@ -411,6 +413,68 @@ def upsert_batch(
     return result
 
 
+def _spec_of(entity: str) -> TableSpec:
+    try:
+        return TABLES[entity]
+    except KeyError:
+        raise ValueError(
+            f"unknown e-banking entity {entity!r}; expected one of {sorted(TABLES)}"
+        ) from None
+
+
+def _batch_of(spec: TableSpec, business_date: dt.date, url: str, table_prefix: str) -> ExtractBatch:
+    return ExtractBatch(
+        SOURCE_SYSTEM,
+        spec.entity,
+        spec.raw_table,
+        business_date,
+        _display_url(url, table_prefix + spec.source_table),
+    )
+
+
+def _watermark(window: Window, frame: pl.DataFrame) -> dt.datetime | None:
+    """The night's watermark: the latest ``updated_at`` read so far."""
+    read_max = frame["updated_at"].max() if frame.height else None
+    candidates = [t for t in (window.previous_watermark, read_max) if t is not None]
+    return max(candidates) if candidates else None
+
+
+def _upsert_night(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    batch: ExtractBatch,
+    frame: pl.DataFrame,
+    checked,
+    window: Window,
+    settings: Settings,
+    started: dt.datetime,
+) -> BatchResult:
+    """Upsert one night's validated read (``checked``: split_valid of ``frame``)."""
+    try:
+        return upsert_batch(
+            conn,
+            batch,
+            spec,
+            rows=spec.transform(checked.valid, settings.pii_key()),
+            quarantine=_quarantine_rows(batch, frame, checked.rejects, spec.key),
+            rows_read=frame.height,
+            rows_quarantined=checked.rejects["row_index"].n_unique(),
+            window=window,
+            watermark=_watermark(window, frame),
+            max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
+            started_at=started,
+        )
+    except RejectThresholdExceeded:
+        raise  # audited as 'rejected' by upsert_batch
+    except Exception as exc:
+        # The transaction rolled back; audit the failure if the connection still works.
+        try:
+            record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
+        except psycopg.Error:
+            log.exception("could not audit the failed batch %s", batch.batch_id)
+        raise
+
+
 def extract_ebanking(
     entity: str,
     business_date: dt.date,
@@ -430,22 +494,11 @@ def extract_ebanking(
     from schemas.ebanking import schema_for  # pandera import is slow; only when loading
 
     settings = settings or get_settings()
-    try:
-        spec = TABLES[entity]
-    except KeyError:
-        raise ValueError(
-            f"unknown e-banking entity {entity!r}; expected one of {sorted(TABLES)}"
-        ) from None
+    spec = _spec_of(entity)
     url = url or source_url(settings)
     overlap = overlap_of(settings) if overlap is None else overlap
     started = dt.datetime.now(dt.UTC)
-    batch = ExtractBatch(
-        SOURCE_SYSTEM,
-        entity,
-        spec.raw_table,
-        business_date,
-        _display_url(url, table_prefix + spec.source_table),
-    )
+    batch = _batch_of(spec, business_date, url, table_prefix)
     db.init_warehouse(settings)
     # autocommit: the transaction in upsert_batch is a real one, and a failure's audit row
     # (record_failure) is kept when the task then fails.
@@ -457,28 +510,58 @@ def extract_ebanking(
         except Exception as exc:
             record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
             raise
-        read_max = frame["updated_at"].max() if frame.height else None
-        candidates = [t for t in (window.previous_watermark, read_max) if t is not None]
-        try:
-            return upsert_batch(
-                conn,
-                batch,
-                spec,
-                rows=spec.transform(checked.valid, settings.pii_key()),
-                quarantine=_quarantine_rows(batch, frame, checked.rejects, spec.key),
-                rows_read=frame.height,
-                rows_quarantined=checked.rejects["row_index"].n_unique(),
-                window=window,
-                watermark=max(candidates) if candidates else None,
-                max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
-                started_at=started,
-            )
-        except RejectThresholdExceeded:
-            raise  # audited as 'rejected' by upsert_batch
-        except Exception as exc:
-            # The transaction rolled back; audit the failure if the connection still works.
-            try:
-                record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
-            except psycopg.Error:
-                log.exception("could not audit the failed batch %s", batch.batch_id)
-            raise
+        return _upsert_night(conn, spec, batch, frame, checked, window, settings, started)
+
+
+def extract_ebanking_nights(
+    conn: psycopg.Connection,
+    entity: str,
+    dates: list[dt.date],
+    settings: Settings,
+    *,
+    url: str | None = None,
+    overlap: dt.timedelta | None = None,
+    table_prefix: str = "",
+) -> list[BatchResult]:
+    """:func:`extract_ebanking` for consecutive nights: one read, one validation, on ``conn``.
+
+    The nights' windows are those the nightly runs would use, each from the watermark the
+    previous night leaves: the source is read once over all of them ([first window's start,
+    last night's end)) and each night's rows are cut from that read in the same order.
+    Each night is then validated (within one pandera pass: a row re-read by the overlap is
+    no duplicate of itself) and upserted, watermarked and audited as its own night, in
+    order, so raw keeps the first night's version of a row unless a later ``updated_at``
+    replaces it, exactly as night-by-night.
+    """
+    from puhui.validate import split_valid_batches
+    from schemas.ebanking import schema_for
+
+    spec = _spec_of(entity)
+    url = url or source_url(settings)
+    overlap = overlap_of(settings) if overlap is None else overlap
+    if any((b - a).days != 1 for a, b in zip(dates, dates[1:])):
+        raise ValueError(f"nights must be consecutive: {dates}")
+    started = dt.datetime.now(dt.UTC)
+    first = extraction_window(conn, entity, dates[0], overlap)
+    last_end = dt.datetime.combine(dates[-1] + dt.timedelta(days=1), dt.time())
+    read = read_source(url, spec, Window(first.start, last_end, None), table_prefix)
+
+    windows, frames, previous = [], [], first.previous_watermark
+    for day in dates:
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        window = Window(previous - overlap if previous else None, end, previous)
+        in_window = pl.col("updated_at") < window.end
+        if window.start is not None:
+            in_window &= pl.col("updated_at") >= window.start
+        frame = read.filter(in_window)
+        previous = _watermark(window, frame)  # what upserting this night records
+        windows.append(window)
+        frames.append(frame)
+    checked = split_valid_batches(frames, dates, schema_for(entity), by="_business_date")
+    return [
+        _upsert_night(
+            conn, spec, _batch_of(spec, day, url, table_prefix), frame, result, window,
+            settings, started,
+        )
+        for day, frame, result, window in zip(dates, frames, checked, windows, strict=True)
+    ]
