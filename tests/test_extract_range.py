@@ -161,8 +161,13 @@ def test_range_load_equals_day_by_day(landing):
     assert facts["dates"] == len(DAYS)
     assert {"known_village_code", "column_count", "decodable_gbk"} <= facts["rules"]
     assert facts["out_of_range"] == [
-        ("txns", LATE_TXN_DAY, 3, f"Must be a date from {LATE_TXN_DAY:%Y%m%d} to "
-         f"{LATE_TXN_DAY:%Y%m%d}: got '{LATE_TXN_DAY - dt.timedelta(days=1):%Y%m%d}'")
+        (
+            "txns",
+            LATE_TXN_DAY,
+            3,
+            f"Must be a date from {LATE_TXN_DAY:%Y%m%d} to "
+            f"{LATE_TXN_DAY:%Y%m%d}: got '{LATE_TXN_DAY - dt.timedelta(days=1):%Y%m%d}'",
+        )
     ]
     assert facts["duplicates"] == [("managers", DUPLICATE_DAY, len(lines_of_managers(path)))]
     assert facts["ebanking_read"] > facts["ebanking_rows"]

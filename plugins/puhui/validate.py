@@ -106,7 +106,10 @@ def split_valid_batches(
     if not frames:
         return []
     df = pl.concat(
-        [frame.with_columns(pl.lit(key).alias(by)) for frame, key in zip(frames, keys, strict=True)],
+        [
+            frame.with_columns(pl.lit(key).alias(by))
+            for frame, key in zip(frames, keys, strict=True)
+        ],
         how="vertical",
     )
     if by not in schema.columns:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -539,7 +540,7 @@ def extract_ebanking_nights(
     spec = _spec_of(entity)
     url = url or source_url(settings)
     overlap = overlap_of(settings) if overlap is None else overlap
-    if any((b - a).days != 1 for a, b in zip(dates, dates[1:])):
+    if any((b - a).days != 1 for a, b in itertools.pairwise(dates)):
         raise ValueError(f"nights must be consecutive: {dates}")
     started = dt.datetime.now(dt.UTC)
     first = extraction_window(conn, entity, dates[0], overlap)
@@ -560,8 +561,14 @@ def extract_ebanking_nights(
     checked = split_valid_batches(frames, dates, schema_for(entity), by="_business_date")
     return [
         _upsert_night(
-            conn, spec, _batch_of(spec, day, url, table_prefix), frame, result, window,
-            settings, started,
+            conn,
+            spec,
+            _batch_of(spec, day, url, table_prefix),
+            frame,
+            result,
+            window,
+            settings,
+            started,
         )
         for day, frame, result, window in zip(dates, frames, checked, windows, strict=True)
     ]
