@@ -54,7 +54,14 @@ import polars as pl
 from puhui import db
 from puhui.config import Settings, get_settings
 from puhui.load import pii
-from puhui.load.loader import Batch, BatchResult, load_batch, write_audit
+from puhui.load.loader import (
+    Batch,
+    BatchLoad,
+    BatchResult,
+    load_batch,
+    load_batches,
+    write_audit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -979,9 +986,17 @@ def _already_loaded(
 
 
 def _select(
-    conn, spec: EntitySpec, paths: list[Path], business_date: dt.date
+    conn,
+    spec: EntitySpec,
+    paths: list[Path],
+    business_date: dt.date,
+    loaded_before: Callable[[str], dt.date | None] | None = None,
 ) -> tuple[list[ParsedFile], list[FileOutcome]]:
-    """Parse, check and de-duplicate the files of one layout; the usable ones and the rest."""
+    """Parse, check and de-duplicate the files of one layout; the usable ones and the rest.
+
+    ``loaded_before(batch_no)``: the first earlier business date that batch was loaded on
+    (default: asked of raw).
+    """
     layout = LAYOUTS[spec.layout]
     usable: dict[str, list[ParsedFile]] = {}
     outcomes: list[FileOutcome] = []
@@ -1026,7 +1041,11 @@ def _select(
                 )
             )
         if spec.has_batch_no:
-            earlier = _already_loaded(conn, spec, key, business_date)
+            earlier = (
+                loaded_before(key)
+                if loaded_before is not None
+                else _already_loaded(conn, spec, key, business_date)
+            )
             if earlier is not None:
                 outcomes.append(
                     FileOutcome(
@@ -1109,12 +1128,89 @@ def extract_entity(
 
 
 def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -> BatchResult:
-    """:func:`extract_entity` on the caller's connection (a history load keeps one open)."""
+    """:func:`extract_entity` on the caller's connection."""
     spec = ENTITIES[entity]
+    day = _prepare(conn, spec, business_date, settings)
+    for outcome in day.outcomes:
+        _audit_file(conn, spec, business_date, outcome, day.load.started_at)
+        log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
+    load = day.load
+    result = load_batch(
+        conn,
+        load.batch,
+        rows=load.rows,
+        rejects=load.rejects,
+        rows_read=load.rows_read,
+        max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+        started_at=load.started_at,
+    )
+    _raise_if_stopped(spec, business_date, day, result.rows_loaded)
+    return result
+
+
+def load_entity_dates(
+    conn, entity: str, dates: list[dt.date], settings: Settings
+) -> list[BatchResult]:
+    """:func:`load_entity` for consecutive dates, their batches loaded at once (``load_batches``).
+
+    A re-sent batch number is recognised against the earlier dates of the range as well
+    as against raw. Raises ``PartnerFilesStopped`` before loading if any file is stopped
+    (the history load then loads these dates one by one).
+    """
+    spec = ENTITIES[entity]
+    first_loaded: dict[str, dt.date] = {}  # batch number -> first date in ``dates``
+
+    def loaded_before(day: dt.date) -> Callable[[str], dt.date | None]:
+        def lookup(batch_no: str) -> dt.date | None:
+            earlier = [
+                d
+                for d in (
+                    _already_loaded(conn, spec, batch_no, dates[0]),
+                    first_loaded.get(batch_no),
+                )
+                if d is not None and d < day
+            ]
+            return min(earlier) if earlier else None
+
+        return lookup
+
+    days = []
+    for business_date in dates:
+        day = _prepare(conn, spec, business_date, settings, loaded_before(business_date))
+        _raise_if_stopped(spec, business_date, day, None)
+        if spec.has_batch_no and not day.load.rows.is_empty():
+            for batch_no in day.load.rows["batch_no"].unique().to_list():
+                first_loaded.setdefault(batch_no, business_date)
+        for outcome in day.outcomes:
+            _audit_file(conn, spec, business_date, outcome, day.load.started_at)
+            log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
+        days.append(day)
+    return load_batches(
+        conn,
+        [day.load for day in days],
+        max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+    )
+
+
+@dataclass
+class _EntityDay:
+    load: BatchLoad
+    outcomes: list[FileOutcome]
+    chosen: list[ParsedFile]
+
+
+def _prepare(
+    conn,
+    spec: EntitySpec,
+    business_date: dt.date,
+    settings: Settings,
+    loaded_before: Callable[[str], dt.date | None] | None = None,
+) -> _EntityDay:
+    """The files of one entity and date, checked and chosen: the batch to load, the rest."""
     started = dt.datetime.now(dt.UTC)
     paths = discover(business_date, settings).files[spec.layout]
     key = settings.pii_key()
-    chosen, outcomes = _select(conn, spec, paths, business_date)
+    chosen, outcomes = _select(conn, spec, paths, business_date, loaded_before)
     frames, reject_frames, rows_read = [], [], 0
     for parsed in chosen:
         rows, rejects, read = _rows_of(spec, parsed)
@@ -1141,7 +1237,7 @@ def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -
     digest = hashlib.md5("|".join(f"{p.path.name}:{p.md5}" for p in chosen).encode()).hexdigest()
     batch = Batch(
         SOURCE_SYSTEM,
-        entity,
+        spec.entity,
         spec.raw_table,
         business_date,
         str(batch_dir(settings.landing_dir, business_date)),
@@ -1149,26 +1245,20 @@ def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -
         control_byte_size=None,
         control_md5=digest,
     )
-    for outcome in outcomes:
-        _audit_file(conn, spec, business_date, outcome, started)
-        log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
-    result = load_batch(
-        conn,
-        batch,
-        rows=loaded,
-        rejects=rejects,
-        rows_read=rows_read,
-        max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
-        started_at=started,
-    )
-    stopped = [o for o in outcomes if o.status == "failed"]
+    return _EntityDay(BatchLoad(batch, loaded, rejects, rows_read, started), outcomes, chosen)
+
+
+def _raise_if_stopped(
+    spec: EntitySpec, business_date: dt.date, day: _EntityDay, rows_loaded: int | None
+) -> None:
+    stopped = [o for o in day.outcomes if o.status == "failed"]
     if stopped:
+        loaded = "" if rows_loaded is None else f"{rows_loaded} rows of "
         raise PartnerFilesStopped(
             f"{spec.raw_table} {business_date}: {len(stopped)} file(s) stopped, nothing of them "
-            f"loaded ({result.rows_loaded} rows of {len(chosen)} other file(s) loaded):\n"
+            f"loaded ({loaded}{len(day.chosen)} other file(s) loaded):\n"
             + "\n".join(o.error or o.path.name for o in stopped)
         )
-    return result
 
 
 def _empty_text_frame(spec: EntitySpec) -> pl.DataFrame:

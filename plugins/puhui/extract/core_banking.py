@@ -20,7 +20,14 @@ from puhui.extract.files import (
     verify,
 )
 from puhui.load import pii
-from puhui.load.loader import Batch, BatchResult, load_batch, record_failure
+from puhui.load.loader import (
+    Batch,
+    BatchLoad,
+    BatchResult,
+    load_batch,
+    load_batches,
+    record_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -643,12 +650,11 @@ def _deliver(
     return _Delivery(batch, parsed, started)
 
 
-def _load_delivery(
-    conn, spec: TableSpec, delivery: _Delivery, checked_rejects: pl.DataFrame, settings: Settings
-) -> BatchResult:
-    """Quarantine the parse and validation rejects, load the other rows (``load_batch``).
+def _load_of(spec: TableSpec, delivery: _Delivery, checked_rejects: pl.DataFrame) -> BatchLoad:
+    """The batch of a delivery: the rows that passed, the parse and validation rejects.
 
     ``checked_rejects``: the validation's rejects (``row_index`` into the parsed frame).
+    The rows are the file's columns and ``_line_number``: see :func:`_transform_of`.
     """
     parsed = delivery.parsed
     positions = parsed.frame.select("_line_number", "_raw_line").with_row_index("row_index")
@@ -666,22 +672,23 @@ def _load_delivery(
     rejects = pl.concat([parsed.rejects, validation_rejects.cast(parsed.rejects.schema)])
     bad_rows = set(checked_rejects["row_index"].to_list())
     good = parsed.frame.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
+    return BatchLoad(
+        delivery.batch,
+        rows=good.select(*spec.columns, pl.col("_line_number").cast(pl.Int32)),
+        rejects=rejects,
+        rows_read=parsed.lines_read,
+        started_at=delivery.started,
+    )
+
+
+def _transform_of(spec: TableSpec, settings: Settings) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """File columns -> raw columns (pseudonymised), applied chunk by chunk during the COPY."""
     key = settings.pii_key()
 
     def transform(chunk: pl.DataFrame) -> pl.DataFrame:
         return spec.transform(chunk.select(spec.columns), key).with_columns(chunk["_line_number"])
 
-    return load_batch(
-        conn,
-        delivery.batch,
-        # transformed chunk by chunk during the COPY (see load_batch)
-        rows=good.select(*spec.columns, pl.col("_line_number").cast(pl.Int32)),
-        transform=transform,
-        rejects=rejects,
-        rows_read=parsed.lines_read,
-        max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, spec.entity),
-        started_at=delivery.started,
-    )
+    return transform
 
 
 def extract_table(
@@ -704,7 +711,17 @@ def extract_table(
         )
         schema = schema_for(entity, business_date=business_date, village_codes=village_codes)
         checked = split_valid(delivery.parsed.frame.select(spec.columns), schema)
-        return _load_delivery(conn, spec, delivery, checked.rejects, settings)
+        load = _load_of(spec, delivery, checked.rejects)
+        return load_batch(
+            conn,
+            load.batch,
+            rows=load.rows,
+            transform=_transform_of(spec, settings),
+            rejects=load.rejects,
+            rows_read=load.rows_read,
+            max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+            started_at=load.started_at,
+        )
 
 
 def extract_tables_of_dates(
@@ -733,9 +750,22 @@ def extract_tables_of_dates(
             schema_for_dates(entity, village_codes=village_codes),
             by=BUSINESS_DATE_COLUMN,
         )
-        for day, delivery, result in zip(dates, deliveries, checked, strict=True):
-            rejects = result.rejects.with_columns(
-                pl.col("detail").str.replace_all(BATCH_DATE, f"{day:%Y%m%d}", literal=True)
+        loads = [
+            _load_of(
+                spec,
+                delivery,
+                result.rejects.with_columns(
+                    pl.col("detail").str.replace_all(BATCH_DATE, f"{day:%Y%m%d}", literal=True)
+                ),
             )
-            results[day].append(_load_delivery(conn, spec, delivery, rejects, settings))
+            for day, delivery, result in zip(dates, deliveries, checked, strict=True)
+        ]
+        loaded = load_batches(
+            conn,
+            loads,
+            max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+            transform=_transform_of(spec, settings),
+        )
+        for day, result in zip(dates, loaded, strict=True):
+            results[day].append(result)
     return results

@@ -147,7 +147,7 @@ def extract_window(
     warehouse equals that of :func:`extract_day` per date. Raises on the first failure
     without the day-by-day order's partial loads: roll back (see :func:`extract_range`).
     """
-    from puhui.extract.agency import ENTITIES, discover_partner_files, load_entity
+    from puhui.extract.agency import ENTITIES, discover_partner_files, load_entity_dates
     from puhui.extract.core_banking import extract_tables_of_dates
     from puhui.extract.ebanking import TABLES as EBANKING_TABLES
     from puhui.extract.ebanking import extract_ebanking_nights
@@ -167,7 +167,8 @@ def extract_window(
         else:
             for day in dates:
                 discover_partner_files(day, settings)
-                days[day].batches.extend(
-                    load_entity(conn, entity, day, settings) for entity in ENTITIES
-                )
+            for entity in ENTITIES:
+                loaded = load_entity_dates(conn, entity, dates, settings)
+                for day, batch in zip(dates, loaded, strict=True):
+                    days[day].batches.append(batch)
     return list(days.values())
