@@ -36,6 +36,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import psycopg
@@ -53,6 +54,9 @@ from puhui.load.loader import (
     top_reasons,
     write_audit,
 )
+
+if TYPE_CHECKING:
+    from puhui.validate import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +282,45 @@ def _quarantine_rows(batch: Batch, frame: pl.DataFrame, rejects: pl.DataFrame, k
     )
 
 
+_WATERMARK_SQL = """
+    insert into ops.extract_watermark (source_system, table_name, business_date,
+        watermark, window_start, window_end, batch_id, rows_read, updated)
+    values (%s, %s, %s, %s, %s, %s, %s, %s, now())
+    on conflict (source_system, table_name, business_date) do update set
+        watermark = excluded.watermark, window_start = excluded.window_start,
+        window_end = excluded.window_end, batch_id = excluded.batch_id,
+        rows_read = excluded.rows_read, updated = excluded.updated
+"""
+
+
+def _with_load_metadata(rows: pl.DataFrame, batch: Batch, loaded_at: dt.datetime) -> pl.DataFrame:
+    return rows.with_columns(
+        _batch_id=pl.lit(batch.batch_id),
+        _business_date=pl.lit(batch.business_date),
+        _source_file=pl.lit(batch.source_file),
+        _loaded_at=pl.lit(loaded_at),
+    )
+
+
+def _upsert_statement(spec: TableSpec, columns: list[str], stage: sql.Identifier) -> sql.Composed:
+    """Insert the staged rows; a stored row is replaced only by a later ``updated_at``."""
+    return sql.SQL(
+        "insert into {raw} as r ({columns}) select {columns} from {stage}"
+        " on conflict ({key}) do update set {updates}"
+        " where r.updated_at < excluded.updated_at"
+    ).format(
+        raw=sql.Identifier(*spec.raw_table.split(".")),
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        stage=stage,
+        key=sql.Identifier(spec.key),
+        updates=sql.SQL(", ").join(
+            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
+            for c in columns
+            if c != spec.key
+        ),
+    )
+
+
 def upsert_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -315,18 +358,7 @@ def upsert_batch(
     )
     raw = sql.Identifier(*spec.raw_table.split("."))
     stage = sql.Identifier(f"_stage_{spec.entity}")
-    loaded = rows.with_columns(
-        _batch_id=pl.lit(batch.batch_id),
-        _business_date=pl.lit(batch.business_date),
-        _source_file=pl.lit(batch.source_file),
-        _loaded_at=pl.lit(dt.datetime.now(dt.UTC)),
-    )
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in loaded.columns)
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
-        for c in loaded.columns
-        if c != spec.key
-    )
+    loaded = _with_load_metadata(rows, batch, dt.datetime.now(dt.UTC))
     changed = 0
     with conn.transaction(), conn.cursor() as cur:
         # Serialise loads of one table: upserts of different nights touch the same keys.
@@ -342,30 +374,10 @@ def upsert_batch(
             cur.execute(sql.SQL("drop table if exists {}").format(stage))
             cur.execute(sql.SQL("create temp table {} (like {}) on commit drop").format(stage, raw))
             _copy(cur, stage, loaded)
-            cur.execute(
-                sql.SQL(
-                    "insert into {raw} as r ({columns}) select {columns} from {stage}"
-                    " on conflict ({key}) do update set {updates}"
-                    " where r.updated_at < excluded.updated_at"
-                ).format(
-                    raw=raw,
-                    columns=columns,
-                    stage=stage,
-                    key=sql.Identifier(spec.key),
-                    updates=updates,
-                )
-            )
+            cur.execute(_upsert_statement(spec, loaded.columns, stage))
             changed = cur.rowcount
             cur.execute(
-                """
-                insert into ops.extract_watermark (source_system, table_name, business_date,
-                    watermark, window_start, window_end, batch_id, rows_read, updated)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, now())
-                on conflict (source_system, table_name, business_date) do update set
-                    watermark = excluded.watermark, window_start = excluded.window_start,
-                    window_end = excluded.window_end, batch_id = excluded.batch_id,
-                    rows_read = excluded.rows_read, updated = excluded.updated
-                """,
+                _WATERMARK_SQL,
                 (
                     batch.source_system,
                     batch.table_name,
@@ -559,16 +571,147 @@ def extract_ebanking_nights(
         windows.append(window)
         frames.append(frame)
     checked = split_valid_batches(frames, dates, schema_for(entity), by="_business_date")
-    return [
-        _upsert_night(
-            conn,
-            spec,
-            _batch_of(spec, day, url, table_prefix),
-            frame,
-            result,
-            window,
-            settings,
-            started,
+    return upsert_nights(
+        conn,
+        spec,
+        [
+            Night(_batch_of(spec, day, url, table_prefix), frame, result, window)
+            for day, frame, result, window in zip(dates, frames, checked, windows, strict=True)
+        ],
+        settings,
+        started,
+    )
+
+
+@dataclass(frozen=True)
+class Night:
+    """One night's read of one table and its validation (``split_valid`` of ``frame``)."""
+
+    batch: ExtractBatch
+    frame: pl.DataFrame
+    checked: ValidationResult
+    window: Window
+
+
+def upsert_nights(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    nights: list[Night],
+    settings: Settings,
+    started_at: dt.datetime,
+) -> list[BatchResult]:
+    """:func:`upsert_batch` of consecutive nights, in order, with one statement of each kind.
+
+    Upserting the nights one after the other keeps, per key, the stored row unless a night
+    brings a later ``updated_at``, and then the first night's version with the latest
+    ``updated_at``: that version alone is staged and upserted. Quarantine, watermark and
+    audit rows are each night's own. A night over its reject threshold raises
+    ``RejectThresholdExceeded`` before anything is written (load the nights one by one to
+    record the rejection).
+    """
+    key = settings.pii_key()
+    results, quarantines, valid, metadata = [], [], [], []
+    loaded_at = dt.datetime.now(dt.UTC)
+    for night in nights:
+        batch, rejects = night.batch, night.checked.rejects
+        rows_read, rows = night.frame.height, night.checked.valid
+        rows_quarantined = rejects["row_index"].n_unique()
+        if rows_read != rows.height + rows_quarantined:
+            raise AssertionError(
+                f"{batch.source_file}: rows read {rows_read} != upserted {rows.height} + "
+                f"quarantined {rows_quarantined}; refusing to load a batch that does not add up"
+            )
+        max_rate = settings.reject_rate(batch.source_system, batch.table_name)
+        if rows_read > 0 and rows_quarantined / rows_read > max_rate:
+            raise RejectThresholdExceeded(
+                f"{batch.source_file} {batch.business_date}: {rows_quarantined} of {rows_read} "
+                f"rows rejected (> {max_rate:.1%}); load the night alone to record it"
+            )
+        quarantine = _quarantine_rows(batch, night.frame, rejects, spec.key)
+        quarantines.append(quarantine)
+        valid.append(rows)
+        metadata.append(
+            _with_load_metadata(rows.select(pl.int_range(pl.len()).alias("_n")), batch, loaded_at)
         )
-        for day, frame, result, window in zip(dates, frames, checked, windows, strict=True)
-    ]
+        results.append(
+            BatchResult(
+                batch.batch_id,
+                rows_read,
+                rows.height,
+                rows_quarantined,
+                top_reasons(quarantine),
+                "loaded",
+            )
+        )
+    staged = (
+        pl.concat(
+            [
+                spec.transform(pl.concat(valid, how="vertical"), key),
+                pl.concat(metadata, how="vertical").drop("_n"),
+            ],
+            how="horizontal",
+        )
+        .with_row_index("_order")
+        .sort([spec.key, "updated_at", "_order"], descending=[False, True, False])
+        .unique(subset=[spec.key], keep="first")
+        .sort("_order")
+        .drop("_order")
+    )
+    first = nights[0].batch
+    dates = [night.batch.business_date for night in nights]
+    stage = sql.Identifier(f"_stage_{spec.entity}")
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.raw_table,))
+        cur.execute(
+            "delete from quarantine.rejected_rows"
+            " where source_system = %s and table_name = %s and business_date = any(%s)",
+            (first.source_system, first.table_name, dates),
+        )
+        _copy(
+            cur,
+            sql.Identifier("quarantine", "rejected_rows"),
+            pl.concat(quarantines, how="vertical_relaxed"),
+        )
+        cur.execute(sql.SQL("drop table if exists {}").format(stage))
+        cur.execute(
+            sql.SQL("create temp table {} (like {}) on commit drop").format(
+                stage, sql.Identifier(*spec.raw_table.split("."))
+            )
+        )
+        _copy(cur, stage, staged)
+        cur.execute(_upsert_statement(spec, staged.columns, stage))
+        with conn.pipeline():
+            for night, result in zip(nights, results, strict=True):
+                batch = night.batch
+                cur.execute(
+                    _WATERMARK_SQL,
+                    (
+                        batch.source_system,
+                        batch.table_name,
+                        batch.business_date,
+                        _watermark(night.window, night.frame),
+                        night.window.start,
+                        night.window.end,
+                        batch.batch_id,
+                        result.rows_read,
+                    ),
+                )
+                write_audit(
+                    cur,
+                    batch,
+                    status="loaded",
+                    started_at=started_at,
+                    rows_read=result.rows_read,
+                    rows_loaded=result.rows_loaded,
+                    rows_quarantined=result.rows_quarantined,
+                )
+    log.info(
+        "%s %s..%s: read %d, upserted %d, quarantined %d",
+        spec.raw_table,
+        dates[0],
+        dates[-1],
+        sum(r.rows_read for r in results),
+        sum(r.rows_loaded for r in results),
+        sum(r.rows_quarantined for r in results),
+    )
+    return results
