@@ -211,7 +211,12 @@ def known_village_code_on(
     :func:`known_village_code` for a batch of many business dates; same name and message.
     """
     known = pl.Series(
-        sorted(f"{day:%Y%m%d}|{code}" for day, codes in village_codes.items() for code in codes),
+        [
+            prefix + code
+            for day, codes in village_codes.items()
+            for prefix in (f"{day:%Y%m%d}|",)
+            for code in codes
+        ],
         dtype=pl.String,
     )
 

@@ -16,6 +16,7 @@ from puhui.extract.files import (
     ControlFileError,
     ParsedFile,
     parse_delimited,
+    parse_delimited_files,
     read_control,
     verify,
 )
@@ -590,7 +591,16 @@ def verify_control_files(
 
 
 def _known_village_codes(conn, business_date: dt.date) -> set[str]:
-    return _known_village_codes_of(conn, [business_date])[business_date]
+    rows = conn.execute(
+        "select village_code from raw.core_banking__regions where _business_date = %s",
+        (business_date,),
+    ).fetchall()
+    if not rows:
+        raise RuntimeError(
+            f"no region batch loaded for {business_date}; "
+            "load regions before the tables that carry village codes"
+        )
+    return {r[0] for r in rows}
 
 
 def _known_village_codes_of(conn, dates: list[dt.date]) -> dict[dt.date, set[str]]:
@@ -620,10 +630,11 @@ class _Delivery:
     started: dt.datetime
 
 
-def _deliver(
+def _verify(
     conn, spec: TableSpec, business_date: dt.date, settings: Settings, started: dt.datetime
-) -> _Delivery:
-    """Check the data file against its control file and parse it; audit a failure."""
+) -> tuple[Batch, bytes]:
+    """The batch and the data file's bytes, checked against the control file; a failure is
+    audited and raised."""
     path = data_path(settings.landing_dir, spec, business_date)
     try:
         control = read_control(control_path(settings.landing_dir, spec, business_date))
@@ -646,8 +657,7 @@ def _deliver(
         control.byte_size,
         control.md5,
     )
-    parsed = parse_delimited(data, list(spec.columns), encoding=ENCODING)
-    return _Delivery(batch, parsed, started)
+    return batch, data
 
 
 def _load_of(spec: TableSpec, delivery: _Delivery, checked_rejects: pl.DataFrame) -> BatchLoad:
@@ -705,7 +715,9 @@ def extract_table(
     # autocommit: each conn.transaction() below is a real transaction, not a savepoint, so
     # the audit and quarantine rows of a failed batch are kept when the task then fails.
     with db.connect(settings, autocommit=True) as conn:
-        delivery = _deliver(conn, spec, business_date, settings, started)
+        batch, data = _verify(conn, spec, business_date, settings, started)
+        parsed = parse_delimited(data, list(spec.columns), encoding=ENCODING)
+        delivery = _Delivery(batch, parsed, started)
         village_codes = (
             _known_village_codes(conn, business_date) if spec.needs_village_codes else None
         )
@@ -739,15 +751,25 @@ def extract_tables_of_dates(
     from schemas.core_banking import BUSINESS_DATE_COLUMN, schema_for_dates
 
     results: dict[dt.date, list[BatchResult]] = {day: [] for day in dates}
+    village_codes = None
     for entity in ["regions", *(name for name in TABLES if name != "regions")]:
         spec = TABLES[entity]
         started = dt.datetime.now(dt.UTC)
-        deliveries = [_deliver(conn, spec, day, settings, started) for day in dates]
-        village_codes = _known_village_codes_of(conn, dates) if spec.needs_village_codes else None
+        verified = [_verify(conn, spec, day, settings, started) for day in dates]
+        parsed = parse_delimited_files(
+            [data for _, data in verified], list(spec.columns), encoding=ENCODING
+        )
+        deliveries = [
+            _Delivery(batch, one, started) for (batch, _), one in zip(verified, parsed, strict=True)
+        ]
+        if spec.needs_village_codes and village_codes is None:  # regions are loaded now
+            village_codes = _known_village_codes_of(conn, dates)
         checked = split_valid_batches(
             [d.parsed.frame.select(spec.columns) for d in deliveries],
             dates,
-            schema_for_dates(entity, village_codes=village_codes),
+            schema_for_dates(
+                entity, village_codes=village_codes if spec.needs_village_codes else None
+            ),
             by=BUSINESS_DATE_COLUMN,
         )
         loads = [
