@@ -41,13 +41,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -62,6 +64,9 @@ from puhui.load.loader import (
     load_batches,
     write_audit,
 )
+
+if TYPE_CHECKING:
+    from puhui.validate import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -432,6 +437,9 @@ class ParsedFile:
     rejects: pl.DataFrame  # REJECT_SCHEMA
     lines_read: int  # detail rows read (header rows are structure, not records)
     file_match: dict[str, str] = field(default_factory=dict)  # groups of the name pattern
+    # split_valid of the header row and of the details, when done ahead for many files
+    header_check: ValidationResult | None = None
+    detail_check: ValidationResult | None = None
 
 
 def _decode(data: bytes, path: Path) -> tuple[list[tuple[int, str | None, bytes]], str]:
@@ -699,12 +707,48 @@ def reconcile(parsed: ParsedFile) -> None:
 # --- validation ---------------------------------------------------------------------------
 
 
+def _header_frame(parsed: ParsedFile) -> pl.DataFrame:
+    return pl.DataFrame([parsed.header], schema=dict.fromkeys(parsed.header, pl.String))
+
+
+def _detail_fields(parsed: ParsedFile) -> pl.DataFrame:
+    return parsed.details.select(name for _, name in parsed.layout.detail_columns)
+
+
+def check_files(files: list[ParsedFile]) -> None:
+    """Validate the headers and the details of many files of one layout, one pandera pass
+    each; every file keeps its own results (what ``split_valid`` of it alone gives)."""
+    from puhui.validate import split_valid_batches
+    from schemas.agency import schema_for
+
+    if not files:
+        return
+    layout = files[0].layout
+    keys = list(range(len(files)))
+    with_header = [p for p in files if p.header is not None]
+    if with_header and layout.header_block:
+        checked = split_valid_batches(
+            [_header_frame(p) for p in with_header],
+            keys[: len(with_header)],
+            schema_for(layout.header_block),
+            by="_file",
+        )
+        for parsed, result in zip(with_header, checked, strict=True):
+            parsed.header_check = result
+    checked = split_valid_batches(
+        [_detail_fields(p) for p in files], keys, schema_for(layout.detail_block), by="_file"
+    )
+    for parsed, result in zip(files, checked, strict=True):
+        parsed.detail_check = result
+
+
 def _validate_header(parsed: ParsedFile) -> None:
     from puhui.validate import split_valid
     from schemas.agency import schema_for
 
-    frame = pl.DataFrame([parsed.header], schema=dict.fromkeys(parsed.header, pl.String))
-    checked = split_valid(frame, schema_for(parsed.layout.header_block))
+    checked = parsed.header_check or split_valid(
+        _header_frame(parsed), schema_for(parsed.layout.header_block)
+    )
     if not checked.rejects.is_empty():
         reasons = ", ".join(
             f"{rule} on {column}: {detail}"
@@ -720,8 +764,9 @@ def _validate_details(parsed: ParsedFile) -> tuple[pl.DataFrame, pl.DataFrame]:
     from puhui.validate import split_valid
     from schemas.agency import schema_for
 
-    fields = [name for _, name in parsed.layout.detail_columns]
-    checked = split_valid(parsed.details.select(fields), schema_for(parsed.layout.detail_block))
+    checked = parsed.detail_check or split_valid(
+        _detail_fields(parsed), schema_for(parsed.layout.detail_block)
+    )
     positions = parsed.details.select("_line_number", "_raw_line").with_row_index("row_index")
     validation_rejects = checked.rejects.join(
         positions.with_columns(pl.col("row_index").cast(checked.rejects["row_index"].dtype)),
@@ -991,6 +1036,7 @@ def _select(
     paths: list[Path],
     business_date: dt.date,
     loaded_before: Callable[[str], dt.date | None] | None = None,
+    parsed_files: Mapping[Path, ParsedFile] | None = None,
 ) -> tuple[list[ParsedFile], list[FileOutcome]]:
     """Parse, check and de-duplicate the files of one layout; the usable ones and the rest.
 
@@ -1003,7 +1049,7 @@ def _select(
     for path in paths:
         parsed = None
         try:
-            parsed = parse_file(path, layout)
+            parsed = (parsed_files or {}).get(path) or parse_file(path, layout)
             if parsed.header is not None:
                 _validate_header(parsed)
                 reconcile(parsed)
@@ -1174,9 +1220,28 @@ def load_entity_dates(
 
         return lookup
 
+    # Every file of the window parsed and validated ahead, in one pandera pass per block;
+    # a file that cannot be parsed is left to _select, which stops it as on its night.
+    paths = {day: discover(day, settings).files[spec.layout] for day in dates}
+    parsed: dict[Path, ParsedFile] = {}
+    for path in (path for day in dates for path in paths[day]):
+        try:
+            parsed[path] = parse_file(path, LAYOUTS[spec.layout])
+        except PartnerFileError:
+            continue
+    check_files(list(parsed.values()))
+
     days = []
     for business_date in dates:
-        day = _prepare(conn, spec, business_date, settings, loaded_before(business_date))
+        day = _prepare(
+            conn,
+            spec,
+            business_date,
+            settings,
+            loaded_before(business_date),
+            paths[business_date],
+            parsed,
+        )
         _raise_if_stopped(spec, business_date, day, None)
         if spec.has_batch_no and not day.load.rows.is_empty():
             for batch_no in day.load.rows["batch_no"].unique().to_list():
@@ -1205,12 +1270,15 @@ def _prepare(
     business_date: dt.date,
     settings: Settings,
     loaded_before: Callable[[str], dt.date | None] | None = None,
+    paths: list[Path] | None = None,
+    parsed_files: Mapping[Path, ParsedFile] | None = None,
 ) -> _EntityDay:
     """The files of one entity and date, checked and chosen: the batch to load, the rest."""
     started = dt.datetime.now(dt.UTC)
-    paths = discover(business_date, settings).files[spec.layout]
+    if paths is None:
+        paths = discover(business_date, settings).files[spec.layout]
     key = settings.pii_key()
-    chosen, outcomes = _select(conn, spec, paths, business_date, loaded_before)
+    chosen, outcomes = _select(conn, spec, paths, business_date, loaded_before, parsed_files)
     frames, reject_frames, rows_read = [], [], 0
     for parsed in chosen:
         rows, rejects, read = _rows_of(spec, parsed)
@@ -1225,10 +1293,7 @@ def _prepare(
     if frames:
         loaded = pl.concat(frames, how="vertical")
     else:  # an empty batch still replaces the date's rows
-        loaded = spec.transform(_empty_text_frame(spec), key).with_columns(
-            pl.lit(None, dtype=pl.Int32).alias("_line_number"),
-            pl.lit(None, dtype=pl.String).alias("_source_file"),
-        )
+        loaded = _empty_rows(spec.entity, key)
     rejects = (
         pl.concat(reject_frames, how="vertical")
         if reject_frames
@@ -1259,6 +1324,16 @@ def _raise_if_stopped(
             f"loaded ({loaded}{len(day.chosen)} other file(s) loaded):\n"
             + "\n".join(o.error or o.path.name for o in stopped)
         )
+
+
+@functools.lru_cache(maxsize=len(ENTITIES))
+def _empty_rows(entity: str, key: bytes) -> pl.DataFrame:
+    """An empty batch's rows (the transform's columns and dtypes), made once per entity."""
+    spec = ENTITIES[entity]
+    return spec.transform(_empty_text_frame(spec), key).with_columns(
+        pl.lit(None, dtype=pl.Int32).alias("_line_number"),
+        pl.lit(None, dtype=pl.String).alias("_source_file"),
+    )
 
 
 def _empty_text_frame(spec: EntitySpec) -> pl.DataFrame:
