@@ -218,6 +218,14 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return run_airflow(args.args, check=False).returncode
 
 
+def _add_range_arguments(p: argparse.ArgumentParser, sources_help: str) -> None:
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
+    p.add_argument(
+        "--sources", nargs="+", choices=["core_banking", "ebanking", "agency"], help=sources_help
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="puhui",
@@ -256,13 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill",
         help="reload business dates through Airflow backfills (runs visible in the Airflow UI)",
     )
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
-    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
-    p.add_argument(
-        "--sources",
-        nargs="+",
-        choices=["core_banking", "ebanking", "agency"],
-        help="sources to reload (default: all three); the warehouse is rebuilt for each date",
+    _add_range_arguments(
+        p, "sources to reload (default: all three); the warehouse is rebuilt for each date"
     )
     p.add_argument(
         "--reprocess",
@@ -277,14 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="load a range of business dates many at a time (no Airflow), then one dbt build: "
         "the warehouse of the nightly loads, for history (issue #7)",
     )
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
-    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
-    p.add_argument(
-        "--sources",
-        nargs="+",
-        choices=["core_banking", "ebanking", "agency"],
-        help="sources to load (default: all three)",
-    )
+    _add_range_arguments(p, "sources to load (default: all three)")
     p.add_argument(
         "--window-days",
         type=int,

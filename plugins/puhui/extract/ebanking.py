@@ -51,6 +51,7 @@ from puhui.load.loader import (
     BatchResult,
     RejectThresholdExceeded,
     record_failure,
+    replace_quarantine,
     top_reasons,
     write_audit,
 )
@@ -662,16 +663,7 @@ def upsert_nights(
     stage = sql.Identifier(f"_stage_{spec.entity}")
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.raw_table,))
-        cur.execute(
-            "delete from quarantine.rejected_rows"
-            " where source_system = %s and table_name = %s and business_date = any(%s)",
-            (first.source_system, first.table_name, dates),
-        )
-        _copy(
-            cur,
-            sql.Identifier("quarantine", "rejected_rows"),
-            pl.concat(quarantines, how="vertical_relaxed"),
-        )
+        replace_quarantine(cur, first, dates, pl.concat(quarantines, how="vertical_relaxed"))
         cur.execute(sql.SQL("drop table if exists {}").format(stage))
         cur.execute(
             sql.SQL("create temp table {} (like {}) on commit drop").format(

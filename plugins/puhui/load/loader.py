@@ -369,6 +369,18 @@ def record_failure(
         write_audit(conn, batch, status="failed", started_at=started_at, error=error)
 
 
+def replace_quarantine(
+    cur: psycopg.Cursor, batch: Batch, dates: list[dt.date], rows: pl.DataFrame
+) -> None:
+    """Replace the quarantine rows of ``batch``'s source table on ``dates`` with ``rows``."""
+    cur.execute(
+        "delete from quarantine.rejected_rows"
+        " where source_system = %s and table_name = %s and business_date = any(%s)",
+        (batch.source_system, batch.table_name, dates),
+    )
+    _copy_frame(cur, sql.Identifier("quarantine", "rejected_rows"), rows)
+
+
 @dataclass(frozen=True)
 class BatchLoad:
     """One batch for :func:`load_batches`: the arguments :func:`load_batch` takes for it."""
@@ -464,16 +476,7 @@ def load_batches(
             "select pg_advisory_xact_lock(hashtext(key)) from unnest(%s::text[]) as key",
             ([first.raw_table + str(day) for day in dates],),
         )
-        cur.execute(
-            "delete from quarantine.rejected_rows"
-            " where source_system = %s and table_name = %s and business_date = any(%s)",
-            (first.source_system, first.table_name, dates),
-        )
-        _copy_frame(
-            cur,
-            sql.Identifier("quarantine", "rejected_rows"),
-            pl.concat(quarantine, how="vertical_relaxed"),
-        )
+        replace_quarantine(cur, first, dates, pl.concat(quarantine, how="vertical_relaxed"))
         cur.execute(
             sql.SQL("delete from {} where _business_date = any(%s)").format(
                 _qualified(first.raw_table)
