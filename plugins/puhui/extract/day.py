@@ -5,6 +5,10 @@ DAGs' order (core banking: verify the control files, regions, then every other t
 e-banking: users, logins, transactions; agency: discover, then every entity) for the
 history loads and test fixtures that must not pay Airflow's start-up cost per task.
 A failing step raises, exactly as the task would fail.
+
+:func:`extract_range` loads history many dates at a time (:func:`extract_window`) and
+leaves the same warehouse as :func:`extract_day` date after date
+(tests/test_extract_range.py).
 """
 
 from __future__ import annotations
