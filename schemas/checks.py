@@ -16,7 +16,7 @@ batch is about a million rows.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 import pandera.polars as pa
 import polars as pl
@@ -186,6 +186,13 @@ def integer_in_range(low: int, high: int) -> Rule:
     return _named(rule, "integer_in_range", f"Must be a whole number from {low} to {high}.")
 
 
+_KNOWN_VILLAGE = "Must be a village code in the day's region file."
+
+BATCH_DATE = "<business date>"
+"""Stands in a rule's message for a bound that is each row's own business date (a batch of
+many dates, see ``puhui.validate.split_valid_batches``); put the date in its place per batch."""
+
+
 def known_village_code(village_codes: Collection[str]) -> Rule:
     """Rule: the code is one of the villages in that day's region file."""
     known = pl.Series(sorted(set(village_codes)), dtype=pl.String)
@@ -193,18 +200,48 @@ def known_village_code(village_codes: Collection[str]) -> Rule:
     def rule(value: pl.Expr) -> pl.Expr:
         return _judge(value, value.is_in(known))
 
-    return _named(rule, "known_village_code", "Must be a village code in the day's region file.")
+    return _named(rule, "known_village_code", _KNOWN_VILLAGE)
 
 
-def date_in_range(earliest: datetime.date, latest: datetime.date) -> Rule:
-    """Rule: a valid YYYYMMDD date from earliest to latest (invalid dates are not judged)."""
+def known_village_code_on(
+    village_codes: Mapping[datetime.date, Collection[str]], date_column: str
+) -> Rule:
+    """Rule: the code is a village of the region file of the row's own date (``date_column``).
+
+    :func:`known_village_code` for a batch of many business dates; same name and message.
+    """
+    known = pl.Series(
+        [
+            prefix + code
+            for day, codes in village_codes.items()
+            for prefix in (f"{day:%Y%m%d}|",)
+            for code in codes
+        ],
+        dtype=pl.String,
+    )
+
+    def rule(value: pl.Expr) -> pl.Expr:
+        return _judge(value, (pl.col(date_column).dt.strftime("%Y%m%d") + "|" + value).is_in(known))
+
+    return _named(rule, "known_village_code", _KNOWN_VILLAGE)
+
+
+def date_in_range(earliest: datetime.date | pl.Expr, latest: datetime.date | pl.Expr) -> Rule:
+    """Rule: a valid YYYYMMDD date from earliest to latest (invalid dates are not judged).
+
+    A bound may be an expression (the row's own business date in a batch of many dates);
+    the message then shows ``BATCH_DATE`` in its place.
+    """
 
     def rule(value: pl.Expr) -> pl.Expr:
         parsed = parse_date_yyyymmdd(value)
         return _judge(value, parsed.is_between(earliest, latest), applies=parsed.is_not_null())
 
+    def shown(bound: datetime.date | pl.Expr) -> str:
+        return BATCH_DATE if isinstance(bound, pl.Expr) else f"{bound:%Y%m%d}"
+
     return _named(
-        rule, "date_in_range", f"Must be a date from {earliest:%Y%m%d} to {latest:%Y%m%d}."
+        rule, "date_in_range", f"Must be a date from {shown(earliest)} to {shown(latest)}."
     )
 
 

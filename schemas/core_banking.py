@@ -13,7 +13,7 @@ on the class: ``schema_for`` adds them to the model's schema for one batch.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import pandera.polars as pa
 import polars as pl
@@ -882,6 +882,34 @@ def schema_for(
     to ``village_code`` of every table that carries one. ``village_codes=None`` skips the
     village check (for regions, which define the codes).
     """
+    village = checks.known_village_code(village_codes) if village_codes is not None else None
+    return _with_batch_rules(entity, business_date, village)
+
+
+BUSINESS_DATE_COLUMN = "_business_date"
+
+
+def schema_for_dates(
+    entity: str, *, village_codes: Mapping[datetime.date, Collection[str]] | None
+) -> pa.DataFrameSchema:
+    """:func:`schema_for` of a batch of many business dates, each row's in ``_business_date``.
+
+    The same rules judged against the row's own date (its region file's village codes,
+    ``village_codes`` per date); for ``puhui.validate.split_valid_batches``. The messages
+    of the date rules show ``checks.BATCH_DATE`` for the business date.
+    """
+    village = (
+        checks.known_village_code_on(village_codes, BUSINESS_DATE_COLUMN)
+        if village_codes is not None
+        else None
+    )
+    schema = _with_batch_rules(entity, pl.col(BUSINESS_DATE_COLUMN), village)
+    return schema.add_columns({BUSINESS_DATE_COLUMN: pa.Column(pl.Date, nullable=False)})
+
+
+def _with_batch_rules(
+    entity: str, business_date: datetime.date | pl.Expr, village: checks.Rule | None
+) -> pa.DataFrameSchema:
     try:
         model = MODELS[entity]
     except KeyError:
@@ -895,8 +923,8 @@ def schema_for(
         extra.setdefault(column, []).append(checks.date_in_range(EARLIEST_DATE, business_date))
     for column in _DATES_ON_BUSINESS_DATE.get(entity, ()):
         extra.setdefault(column, []).append(checks.date_in_range(business_date, business_date))
-    if village_codes is not None and entity in VILLAGE_ENTITIES:
-        extra.setdefault("village_code", []).append(checks.known_village_code(village_codes))
+    if village is not None and entity in VILLAGE_ENTITIES:
+        extra.setdefault("village_code", []).append(village)
 
     return schema.update_columns(
         {

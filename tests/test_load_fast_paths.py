@@ -1,7 +1,6 @@
 """The load path's shortcuts give exactly what the plain path gives.
 
-The COPY rendering that escapes only when a value needs it (``loader._render_text``) and
-parsing whole well-formed files with polars' CSV reader (``files._read_fields``): each is
+The COPY rendering that escapes only when a value needs it (``loader._render_text``),
 compared with the general path on values chosen to break it.
 """
 
@@ -12,7 +11,6 @@ import datetime as dt
 import polars as pl
 from psycopg import sql
 
-from puhui.extract import files
 from puhui.load import loader
 
 # Values that break naive line protocols, CSV and COPY's text format.
@@ -30,36 +28,6 @@ AWKWARD = [
     "6228580009002620151",
     "|pipe|",
 ]
-
-
-# --- parsing ------------------------------------------------------------------------------
-
-
-def test_reading_whole_files_equals_splitting_lines() -> None:
-    columns = ["a", "b", "c"]
-    text = "".join(
-        f"{a}|{b}|{c}\n"
-        for a, b, c in [
-            ("1", "", "x"),
-            ('"q"', "张三", ""),
-            ("", "", ""),
-            (" s ", "a,b", "'"),
-            ("#c", "\\N", "tab\tin"),
-        ]
-    )
-    data = text.encode("gbk")
-    lines, undecodable, utf8 = files._decode_lines(data, "gbk")
-    assert utf8 is not None and not undecodable
-    frame = pl.DataFrame(
-        {
-            "_line_number": pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True),
-            "_raw_line": lines,
-        }
-    )
-    read = files._read_fields(frame, utf8, columns, "|")
-    split = files._split_fields(frame, columns, "|")
-    assert read.equals(split) and read.schema == split.schema
-    assert files.parse_delimited(data, columns, encoding="gbk").frame.equals(split)
 
 
 # --- rendering for COPY -------------------------------------------------------------------

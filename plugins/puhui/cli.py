@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from puhui.config import get_settings
+from puhui.extract.day import WINDOW_DAYS
 
 
 def _date(text: str) -> dt.date:
@@ -94,6 +95,33 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         f"{report.seconds:.0f}s; backfills {report.backfill_ids}"
     )
     return 0 if report.ok else 1
+
+
+def cmd_load_history(args: argparse.Namespace) -> int:
+    from puhui.extract.day import extract_range
+
+    settings = get_settings()
+    sources = args.sources or ["core_banking", "ebanking", "agency"]
+    started = time.monotonic()
+    days = extract_range(args.start, args.end, settings, sources, window_days=args.window_days)
+    replayed = sum(d.replayed for d in days)
+    print(
+        f"loaded {len(days)} business dates ({args.start} to {args.end}), "
+        f"{sum(d.rows_loaded for d in days):,} rows, in {time.monotonic() - started:.0f}s"
+        + (f"; {replayed} dates loaded one by one (their window failed)" if replayed else "")
+    )
+    if args.no_build:
+        return 0
+    from puhui.warehouse.dbt import DbtError, build
+
+    started = time.monotonic()
+    try:
+        result = build(settings, business_date=args.end)
+    except DbtError as exc:
+        print(f"FAILED: dbt build: {exc}", file=sys.stderr)
+        return 1
+    print(f"dbt build for {args.end}: {result.status}, {time.monotonic() - started:.0f}s")
+    return 0
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
@@ -190,6 +218,14 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return run_airflow(args.args, check=False).returncode
 
 
+def _add_range_arguments(p: argparse.ArgumentParser, sources_help: str) -> None:
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
+    p.add_argument(
+        "--sources", nargs="+", choices=["core_banking", "ebanking", "agency"], help=sources_help
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="puhui",
@@ -228,13 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill",
         help="reload business dates through Airflow backfills (runs visible in the Airflow UI)",
     )
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first business date")
-    p.add_argument("--to", dest="end", type=_date, required=True, help="last business date")
-    p.add_argument(
-        "--sources",
-        nargs="+",
-        choices=["core_banking", "ebanking", "agency"],
-        help="sources to reload (default: all three); the warehouse is rebuilt for each date",
+    _add_range_arguments(
+        p, "sources to reload (default: all three); the warehouse is rebuilt for each date"
     )
     p.add_argument(
         "--reprocess",
@@ -243,6 +274,21 @@ def build_parser() -> argparse.ArgumentParser:
         "default: only dates that never ran",
     )
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser(
+        "load-history",
+        help="load a range of business dates many at a time (no Airflow), then one dbt build: "
+        "the warehouse of the nightly loads, for history (issue #7)",
+    )
+    _add_range_arguments(p, "sources to load (default: all three)")
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=WINDOW_DAYS,
+        help=f"business dates loaded together, in one transaction (default {WINDOW_DAYS})",
+    )
+    p.add_argument("--no-build", action="store_true", help="load only; no dbt build")
+    p.set_defaults(func=cmd_load_history)
 
     p = sub.add_parser("kpis", help="print the plan scorecard and the archiving rate (K09) by town")
     p.add_argument("--date", type=_date, help="business date (default: latest loaded)")

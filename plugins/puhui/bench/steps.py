@@ -53,12 +53,21 @@ def run_step(name: str, args: dict) -> dict:
 
         return {"rows_loaded": extract_day(date, settings).rows_loaded}
     if name == "extract_range":
-        from puhui.extract.day import extract_range
+        from puhui.extract.day import WINDOW_DAYS, extract_range
 
+        window_days = int(args.get("window_days") or WINDOW_DAYS)
         days = extract_range(
-            dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), settings
+            dt.date.fromisoformat(args["start"]),
+            dt.date.fromisoformat(args["end"]),
+            settings,
+            window_days=window_days,
         )
-        return {"days": len(days), "rows_loaded": sum(d.rows_loaded for d in days)}
+        return {
+            "days": len(days),
+            "rows_loaded": sum(d.rows_loaded for d in days),
+            "window_days": window_days,
+            "days_replayed": sum(d.replayed for d in days),  # windows that fell back
+        }
     if name == "dbt_build":
         return _dbt_build(settings, args)
     if name == "report":

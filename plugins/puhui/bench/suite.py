@@ -58,10 +58,13 @@ from puhui.bench.steps import RESULT_MARK
 NIGHT_DATES = (dt.date(2020, 12, 9), dt.date(2020, 12, 10))  # history day, the night
 # The five-year warehouse the incremental and BI benchmarks copy: built by the suite from
 # the simulator when missing (raw only: five years loaded with extract_range, no dbt), and
-# kept between runs as puhui_bench_template_5y_<scale>; --template names another one.
+# kept between runs as <prefix>template_5y_<scale>; --template names another one.
 FIVE_YEAR_SCALE = 0.002
 TEMPLATE_COMPLETE = "puhui bench template: five years loaded"
 FIRST_MONTH = (dt.date(2015, 12, 31), dt.date(2016, 1, 20))
+DB_PREFIX = "puhui_bench_"
+"""The suite's databases are named <prefix><benchmark>: --db-prefix keeps apart the
+databases of two suites run on one server at the same time."""
 HISTORY_RANGE = (dt.date(2015, 12, 31), dt.date(2020, 12, 31))
 
 TARGET_NIGHT_SECONDS = 300.0
@@ -168,12 +171,13 @@ def _suite_env(base_settings, work: Path, name: str, db: str, landing: Path) -> 
 class Suite:
     """Shared state of one run: settings, work folder, the migrated Airflow metadata."""
 
-    def __init__(self, work: Path, keep: bool = False, echo=print):
+    def __init__(self, work: Path, keep: bool = False, echo=print, db_prefix: str = DB_PREFIX):
         from puhui.config import get_settings
 
         self.base = get_settings()
         self.work = work
         self.keep = keep
+        self.db_prefix = db_prefix
         self.echo = echo
         self._airflow_template: Path | None = None
         work.mkdir(parents=True, exist_ok=True)
@@ -182,7 +186,7 @@ class Suite:
         """A fresh database (empty, or a copy of ``template``) and homes for ``name``."""
         from puhui import db
 
-        dbname = f"puhui_bench_{name}"
+        dbname = f"{self.db_prefix}{name}"
         env = _suite_env(self.base, self.work, name, dbname, landing)
         bench = Bench(name, dbname, landing, env, self.work)
         admin = db.conninfo(bench.settings, ensure=False).with_db("postgres")
@@ -253,7 +257,7 @@ def five_year_template(suite: Suite, scale: float) -> tuple[str, Path, dict]:
     start, end = HISTORY_RANGE
     landing, sim = suite.simulate(start, end, scale)
     name = f"template_5y_{scale:g}".replace(".", "_")
-    dbname = f"puhui_bench_{name}"
+    dbname = f"{suite.db_prefix}{name}"
     admin = db.conninfo(suite.base, ensure=False).with_db("postgres")
     with psycopg.connect(**admin.kwargs(), autocommit=True) as conn:
         marked = conn.execute(
@@ -995,6 +999,10 @@ def history_results(results_dir: Path) -> BenchResult:
     )
 
 
+def _load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path) -> BenchResult:
     """``puhui bench --history``: five years (or ``days``) at ``scale``, from empty."""
     start, end = HISTORY_RANGE
@@ -1005,15 +1013,26 @@ def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path)
     figures: dict = {"range": [start.isoformat(), end.isoformat()], "simulation": sim}
     try:
         load = bench.step("extract_range", start=start, end=end)
-        suite.echo(f"  extract_range {start}..{end}: {load['seconds']:.0f} s")
+        load_average = {"after_load": _load_average()}
+        suite.echo(
+            f"  extract_range {start}..{end}: {load['seconds']:.0f} s "
+            f"(windows of {load.get('window_days')} days; "
+            f"load average {load_average['after_load']})"
+        )
         build = bench.step("dbt_build", business_date=end)
-        suite.echo(f"  dbt build: {build['seconds']:.0f} s")
+        load_average["after_build"] = _load_average()
+        suite.echo(
+            f"  dbt build: {build['seconds']:.0f} s (load average {load_average['after_build']})"
+        )
         complete = bench.step("scorecard_complete", date=end)
         figures.update(
             load_seconds=load["seconds"],
             build_seconds=build["seconds"],
             total_seconds=round(load["seconds"] + build["seconds"], 1),
             rows_loaded=load.get("rows_loaded"),
+            window_days=load.get("window_days"),
+            days_replayed=load.get("days_replayed"),
+            load_average=load_average,
             load_peak_rss_mib=load["peak_rss_mib"],
             build=_build_summary(build),
             scorecard=complete,
@@ -1036,7 +1055,8 @@ def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path)
         f"History load at scale {key}",
         key,
         f"{start}..{end} at scale {key} ({(end - start).days + 1} business days) loaded "
-        "with extract_range into an empty database, then one dbt build; complete when "
+        "with extract_range (many business dates per window, the warehouse of day-by-day "
+        "loads) into an empty database, then one dbt build; complete when "
         "marts.scorecard has every measure of the plan on the last date.",
         checks=[
             Check(
@@ -1072,6 +1092,7 @@ def run(
     keep: bool = False,
     scales: tuple[float, ...] | None = None,
     echo=print,
+    db_prefix: str = DB_PREFIX,
 ) -> list[BenchResult]:
     """Run the suite; write every JSON file and the README table; return the results."""
     from puhui.config import get_settings
@@ -1082,7 +1103,7 @@ def run(
     if quick and results_dir == settings.project_root / "bench" / "results":
         results_dir = results_dir / "quick"  # a quick run never replaces a full run's files
     work = work or settings.home / "bench"
-    suite = Suite(work, keep=keep, echo=echo)
+    suite = Suite(work, keep=keep, echo=echo, db_prefix=db_prefix)
     mode = "quick" if quick else "full"
     if only and set(only) != set(ALL):
         mode += f", only {' '.join(only)}"
@@ -1136,7 +1157,7 @@ def run(
         built, _ = attempt("five-year template", five_year_template, suite, five_year_scale)
         if isinstance(built, tuple):
             template, template_landing, _ = built
-    template = template or f"puhui_bench_template_5y_{five_year_scale:g}".replace(".", "_")
+    template = template or f"{db_prefix}template_5y_{five_year_scale:g}".replace(".", "_")
     template_landing = template_landing or suite.work / "no-five-year-landing"
     if "five_years" in wanted:
         scale_note = "?"
@@ -1265,7 +1286,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--results", type=Path, help="results folder (default bench/results)")
     parser.add_argument("--work", type=Path, help="work folder (default <PUHUI_HOME>/bench)")
-    parser.add_argument("--keep", action="store_true", help="keep the puhui_bench_* databases")
+    parser.add_argument("--keep", action="store_true", help="keep the suite's databases")
+    parser.add_argument(
+        "--db-prefix", default=DB_PREFIX, help=f"prefix of the suite's databases ({DB_PREFIX})"
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -1276,7 +1300,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if args.history:
         results_dir = args.results or settings.project_root / "bench" / "results"
         work = args.work or settings.home / "bench"
-        suite = Suite(work, keep=args.keep)
+        suite = Suite(work, keep=args.keep, db_prefix=args.db_prefix)
         machine = machine_info("history")
         started = time.perf_counter()
         result = run_history(suite, args.scale, args.days, results_dir)
@@ -1296,6 +1320,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         five_year_scale=args.five_year_scale,
         keep=args.keep,
         scales=tuple(args.scales) if args.scales else None,
+        db_prefix=args.db_prefix,
     )
     return 0 if all(r.met is not False and not r.error for r in results) else 1
 

@@ -41,20 +41,32 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from puhui import db
 from puhui.config import Settings, get_settings
 from puhui.load import pii
-from puhui.load.loader import Batch, BatchResult, load_batch, write_audit
+from puhui.load.loader import (
+    Batch,
+    BatchLoad,
+    BatchResult,
+    load_batch,
+    load_batches,
+    write_audit,
+)
+
+if TYPE_CHECKING:
+    from puhui.validate import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -425,6 +437,9 @@ class ParsedFile:
     rejects: pl.DataFrame  # REJECT_SCHEMA
     lines_read: int  # detail rows read (header rows are structure, not records)
     file_match: dict[str, str] = field(default_factory=dict)  # groups of the name pattern
+    # split_valid of the header row and of the details, when done ahead for many files
+    header_check: ValidationResult | None = None
+    detail_check: ValidationResult | None = None
 
 
 def _decode(data: bytes, path: Path) -> tuple[list[tuple[int, str | None, bytes]], str]:
@@ -692,12 +707,48 @@ def reconcile(parsed: ParsedFile) -> None:
 # --- validation ---------------------------------------------------------------------------
 
 
+def _header_frame(parsed: ParsedFile) -> pl.DataFrame:
+    return pl.DataFrame([parsed.header], schema=dict.fromkeys(parsed.header, pl.String))
+
+
+def _detail_fields(parsed: ParsedFile) -> pl.DataFrame:
+    return parsed.details.select(name for _, name in parsed.layout.detail_columns)
+
+
+def check_files(files: list[ParsedFile]) -> None:
+    """Validate the headers and the details of many files of one layout, one pandera pass
+    each; every file keeps its own results (what ``split_valid`` of it alone gives)."""
+    from puhui.validate import split_valid_batches
+    from schemas.agency import schema_for
+
+    if not files:
+        return
+    layout = files[0].layout
+    keys = list(range(len(files)))
+    with_header = [p for p in files if p.header is not None]
+    if with_header and layout.header_block:
+        checked = split_valid_batches(
+            [_header_frame(p) for p in with_header],
+            keys[: len(with_header)],
+            schema_for(layout.header_block),
+            by="_file",
+        )
+        for parsed, result in zip(with_header, checked, strict=True):
+            parsed.header_check = result
+    checked = split_valid_batches(
+        [_detail_fields(p) for p in files], keys, schema_for(layout.detail_block), by="_file"
+    )
+    for parsed, result in zip(files, checked, strict=True):
+        parsed.detail_check = result
+
+
 def _validate_header(parsed: ParsedFile) -> None:
     from puhui.validate import split_valid
     from schemas.agency import schema_for
 
-    frame = pl.DataFrame([parsed.header], schema=dict.fromkeys(parsed.header, pl.String))
-    checked = split_valid(frame, schema_for(parsed.layout.header_block))
+    checked = parsed.header_check or split_valid(
+        _header_frame(parsed), schema_for(parsed.layout.header_block)
+    )
     if not checked.rejects.is_empty():
         reasons = ", ".join(
             f"{rule} on {column}: {detail}"
@@ -713,8 +764,9 @@ def _validate_details(parsed: ParsedFile) -> tuple[pl.DataFrame, pl.DataFrame]:
     from puhui.validate import split_valid
     from schemas.agency import schema_for
 
-    fields = [name for _, name in parsed.layout.detail_columns]
-    checked = split_valid(parsed.details.select(fields), schema_for(parsed.layout.detail_block))
+    checked = parsed.detail_check or split_valid(
+        _detail_fields(parsed), schema_for(parsed.layout.detail_block)
+    )
     positions = parsed.details.select("_line_number", "_raw_line").with_row_index("row_index")
     validation_rejects = checked.rejects.join(
         positions.with_columns(pl.col("row_index").cast(checked.rejects["row_index"].dtype)),
@@ -979,16 +1031,25 @@ def _already_loaded(
 
 
 def _select(
-    conn, spec: EntitySpec, paths: list[Path], business_date: dt.date
+    conn,
+    spec: EntitySpec,
+    paths: list[Path],
+    business_date: dt.date,
+    loaded_before: Callable[[str], dt.date | None] | None = None,
+    parsed_files: Mapping[Path, ParsedFile] | None = None,
 ) -> tuple[list[ParsedFile], list[FileOutcome]]:
-    """Parse, check and de-duplicate the files of one layout; the usable ones and the rest."""
+    """Parse, check and de-duplicate the files of one layout; the usable ones and the rest.
+
+    ``loaded_before(batch_no)``: the first earlier business date that batch was loaded on
+    (default: asked of raw).
+    """
     layout = LAYOUTS[spec.layout]
     usable: dict[str, list[ParsedFile]] = {}
     outcomes: list[FileOutcome] = []
     for path in paths:
         parsed = None
         try:
-            parsed = parse_file(path, layout)
+            parsed = (parsed_files or {}).get(path) or parse_file(path, layout)
             if parsed.header is not None:
                 _validate_header(parsed)
                 reconcile(parsed)
@@ -1026,7 +1087,11 @@ def _select(
                 )
             )
         if spec.has_batch_no:
-            earlier = _already_loaded(conn, spec, key, business_date)
+            earlier = (
+                loaded_before(key)
+                if loaded_before is not None
+                else _already_loaded(conn, spec, key, business_date)
+            )
             if earlier is not None:
                 outcomes.append(
                     FileOutcome(
@@ -1103,69 +1168,172 @@ def extract_entity(
     there are none). Raises ``PartnerFilesStopped`` after loading if any file was stopped.
     """
     settings = settings or get_settings()
-    spec = ENTITIES[entity]
-    started = dt.datetime.now(dt.UTC)
-    paths = discover(business_date, settings).files[spec.layout]
     db.init_warehouse(settings)
-    key = settings.pii_key()
     with db.connect(settings, autocommit=True) as conn:
-        chosen, outcomes = _select(conn, spec, paths, business_date)
-        frames, reject_frames, rows_read = [], [], 0
-        for parsed in chosen:
-            rows, rejects, read = _rows_of(spec, parsed)
-            if not rows.is_empty():
-                frames.append(
-                    spec.transform(rows, key).with_columns(
-                        rows["_line_number"].cast(pl.Int32), rows["_source_file"]
-                    )
+        return load_entity(conn, entity, business_date, settings)
+
+
+def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -> BatchResult:
+    """:func:`extract_entity` on the caller's connection."""
+    spec = ENTITIES[entity]
+    day = _prepare(conn, spec, business_date, settings)
+    for outcome in day.outcomes:
+        _audit_file(conn, spec, business_date, outcome, day.load.started_at)
+        log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
+    load = day.load
+    result = load_batch(
+        conn,
+        load.batch,
+        rows=load.rows,
+        rejects=load.rejects,
+        rows_read=load.rows_read,
+        max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+        started_at=load.started_at,
+    )
+    _raise_if_stopped(spec, business_date, day, result.rows_loaded)
+    return result
+
+
+def load_entity_dates(
+    conn, entity: str, dates: list[dt.date], settings: Settings
+) -> list[BatchResult]:
+    """:func:`load_entity` for consecutive dates, their batches loaded at once (``load_batches``).
+
+    A re-sent batch number is recognised against the earlier dates of the range as well
+    as against raw. Raises ``PartnerFilesStopped`` before loading if any file is stopped
+    (the history load then loads these dates one by one).
+    """
+    spec = ENTITIES[entity]
+    first_loaded: dict[str, dt.date] = {}  # batch number -> first date in ``dates``
+
+    def loaded_before(day: dt.date) -> Callable[[str], dt.date | None]:
+        def lookup(batch_no: str) -> dt.date | None:
+            earlier = [
+                d
+                for d in (
+                    _already_loaded(conn, spec, batch_no, dates[0]),
+                    first_loaded.get(batch_no),
                 )
-            reject_frames.append(rejects)
-            rows_read += read
-        if frames:
-            loaded = pl.concat(frames, how="vertical")
-        else:  # an empty batch still replaces the date's rows
-            loaded = spec.transform(_empty_text_frame(spec), key).with_columns(
-                pl.lit(None, dtype=pl.Int32).alias("_line_number"),
-                pl.lit(None, dtype=pl.String).alias("_source_file"),
-            )
-        rejects = (
-            pl.concat(reject_frames, how="vertical")
-            if reject_frames
-            else pl.DataFrame(schema=REJECT_SCHEMA)
-        )
-        digest = hashlib.md5(
-            "|".join(f"{p.path.name}:{p.md5}" for p in chosen).encode()
-        ).hexdigest()
-        batch = Batch(
-            SOURCE_SYSTEM,
-            entity,
-            spec.raw_table,
-            business_date,
-            str(batch_dir(settings.landing_dir, business_date)),
-            control_record_count=None,
-            control_byte_size=None,
-            control_md5=digest,
-        )
-        for outcome in outcomes:
-            _audit_file(conn, spec, business_date, outcome, started)
-            log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
-        result = load_batch(
+                if d is not None and d < day
+            ]
+            return min(earlier) if earlier else None
+
+        return lookup
+
+    # Every file of the window parsed and validated ahead, in one pandera pass per block;
+    # a file that cannot be parsed is left to _select, which stops it as on its night.
+    paths = {day: discover(day, settings).files[spec.layout] for day in dates}
+    parsed: dict[Path, ParsedFile] = {}
+    for path in (path for day in dates for path in paths[day]):
+        try:
+            parsed[path] = parse_file(path, LAYOUTS[spec.layout])
+        except PartnerFileError:
+            continue
+    check_files(list(parsed.values()))
+
+    days = []
+    for business_date in dates:
+        day = _prepare(
             conn,
-            batch,
-            rows=loaded,
-            rejects=rejects,
-            rows_read=rows_read,
-            max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
-            started_at=started,
+            spec,
+            business_date,
+            settings,
+            loaded_before(business_date),
+            paths[business_date],
+            parsed,
         )
-    stopped = [o for o in outcomes if o.status == "failed"]
+        _raise_if_stopped(spec, business_date, day, None)
+        if spec.has_batch_no and not day.load.rows.is_empty():
+            for batch_no in day.load.rows["batch_no"].unique().to_list():
+                first_loaded.setdefault(batch_no, business_date)
+        for outcome in day.outcomes:
+            _audit_file(conn, spec, business_date, outcome, day.load.started_at)
+            log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
+        days.append(day)
+    return load_batches(
+        conn,
+        [day.load for day in days],
+        max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+    )
+
+
+@dataclass
+class _EntityDay:
+    load: BatchLoad
+    outcomes: list[FileOutcome]
+    chosen: list[ParsedFile]
+
+
+def _prepare(
+    conn,
+    spec: EntitySpec,
+    business_date: dt.date,
+    settings: Settings,
+    loaded_before: Callable[[str], dt.date | None] | None = None,
+    paths: list[Path] | None = None,
+    parsed_files: Mapping[Path, ParsedFile] | None = None,
+) -> _EntityDay:
+    """The files of one entity and date, checked and chosen: the batch to load, the rest."""
+    started = dt.datetime.now(dt.UTC)
+    if paths is None:
+        paths = discover(business_date, settings).files[spec.layout]
+    key = settings.pii_key()
+    chosen, outcomes = _select(conn, spec, paths, business_date, loaded_before, parsed_files)
+    frames, reject_frames, rows_read = [], [], 0
+    for parsed in chosen:
+        rows, rejects, read = _rows_of(spec, parsed)
+        if not rows.is_empty():
+            frames.append(
+                spec.transform(rows, key).with_columns(
+                    rows["_line_number"].cast(pl.Int32), rows["_source_file"]
+                )
+            )
+        reject_frames.append(rejects)
+        rows_read += read
+    if frames:
+        loaded = pl.concat(frames, how="vertical")
+    else:  # an empty batch still replaces the date's rows
+        loaded = _empty_rows(spec.entity, key)
+    rejects = (
+        pl.concat(reject_frames, how="vertical")
+        if reject_frames
+        else pl.DataFrame(schema=REJECT_SCHEMA)
+    )
+    digest = hashlib.md5("|".join(f"{p.path.name}:{p.md5}" for p in chosen).encode()).hexdigest()
+    batch = Batch(
+        SOURCE_SYSTEM,
+        spec.entity,
+        spec.raw_table,
+        business_date,
+        str(batch_dir(settings.landing_dir, business_date)),
+        control_record_count=None,
+        control_byte_size=None,
+        control_md5=digest,
+    )
+    return _EntityDay(BatchLoad(batch, loaded, rejects, rows_read, started), outcomes, chosen)
+
+
+def _raise_if_stopped(
+    spec: EntitySpec, business_date: dt.date, day: _EntityDay, rows_loaded: int | None
+) -> None:
+    stopped = [o for o in day.outcomes if o.status == "failed"]
     if stopped:
+        loaded = "" if rows_loaded is None else f"{rows_loaded} rows of "
         raise PartnerFilesStopped(
             f"{spec.raw_table} {business_date}: {len(stopped)} file(s) stopped, nothing of them "
-            f"loaded ({result.rows_loaded} rows of {len(chosen)} other file(s) loaded):\n"
+            f"loaded ({loaded}{len(day.chosen)} other file(s) loaded):\n"
             + "\n".join(o.error or o.path.name for o in stopped)
         )
-    return result
+
+
+@functools.lru_cache(maxsize=len(ENTITIES))
+def _empty_rows(entity: str, key: bytes) -> pl.DataFrame:
+    """An empty batch's rows (the transform's columns and dtypes), made once per entity."""
+    spec = ENTITIES[entity]
+    return spec.transform(_empty_text_frame(spec), key).with_columns(
+        pl.lit(None, dtype=pl.Int32).alias("_line_number"),
+        pl.lit(None, dtype=pl.String).alias("_source_file"),
+    )
 
 
 def _empty_text_frame(spec: EntitySpec) -> pl.DataFrame:

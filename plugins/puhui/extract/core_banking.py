@@ -12,9 +12,23 @@ import polars as pl
 
 from puhui import db
 from puhui.config import Settings, get_settings
-from puhui.extract.files import ControlFileError, parse_delimited, read_control, verify
+from puhui.extract.files import (
+    ControlFileError,
+    ParsedFile,
+    parse_delimited,
+    parse_delimited_files,
+    read_control,
+    verify,
+)
 from puhui.load import pii
-from puhui.load.loader import Batch, BatchResult, load_batch, record_failure
+from puhui.load.loader import (
+    Batch,
+    BatchLoad,
+    BatchResult,
+    load_batch,
+    load_batches,
+    record_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -589,6 +603,106 @@ def _known_village_codes(conn, business_date: dt.date) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _known_village_codes_of(conn, dates: list[dt.date]) -> dict[dt.date, set[str]]:
+    """Village codes of each date's loaded region batch; raises if a date has none."""
+    codes: dict[dt.date, set[str]] = {day: set() for day in dates}
+    for day, code in conn.execute(
+        "select _business_date, village_code from raw.core_banking__regions"
+        " where _business_date = any(%s)",
+        (list(dates),),
+    ):
+        codes[day].add(code)
+    missing = [day for day, found in codes.items() if not found]
+    if missing:
+        raise RuntimeError(
+            f"no region batch loaded for {', '.join(map(str, missing))}; "
+            "load regions before the tables that carry village codes"
+        )
+    return codes
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One verified and parsed data file of one table and business date."""
+
+    batch: Batch
+    parsed: ParsedFile
+    started: dt.datetime
+
+
+def _verify(
+    conn, spec: TableSpec, business_date: dt.date, settings: Settings, started: dt.datetime
+) -> tuple[Batch, bytes]:
+    """The batch and the data file's bytes, checked against the control file; a failure is
+    audited and raised."""
+    path = data_path(settings.landing_dir, spec, business_date)
+    try:
+        control = read_control(control_path(settings.landing_dir, spec, business_date))
+        data = verify(path, control, business_date)
+    except ControlFileError as exc:
+        record_failure(
+            conn,
+            Batch(SOURCE_SYSTEM, spec.entity, spec.raw_table, business_date, str(path)),
+            str(exc),
+            started,
+        )
+        raise
+    batch = Batch(
+        SOURCE_SYSTEM,
+        spec.entity,
+        spec.raw_table,
+        business_date,
+        str(path),
+        control.record_count,
+        control.byte_size,
+        control.md5,
+    )
+    return batch, data
+
+
+def _load_of(spec: TableSpec, delivery: _Delivery, checked_rejects: pl.DataFrame) -> BatchLoad:
+    """The batch of a delivery: the rows that passed, the parse and validation rejects.
+
+    ``checked_rejects``: the validation's rejects (``row_index`` into the parsed frame).
+    The rows are the file's columns and ``_line_number``: see :func:`_transform_of`.
+    """
+    parsed = delivery.parsed
+    positions = parsed.frame.select("_line_number", "_raw_line").with_row_index("row_index")
+    validation_rejects = checked_rejects.join(
+        positions.with_columns(pl.col("row_index").cast(checked_rejects["row_index"].dtype)),
+        on="row_index",
+        how="left",
+    ).select(
+        pl.col("_line_number").alias("line_number"),
+        pl.col("_raw_line").alias("raw_line"),
+        "rule",
+        "column_name",
+        "detail",
+    )
+    rejects = pl.concat([parsed.rejects, validation_rejects.cast(parsed.rejects.schema)])
+    bad_rows = set(checked_rejects["row_index"].to_list())
+    good = parsed.frame
+    if bad_rows:  # no filter pass over a batch that validated clean
+        good = good.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
+    return BatchLoad(
+        delivery.batch,
+        rows=good.select(*spec.columns, pl.col("_line_number").cast(pl.Int32)),
+        rejects=rejects,
+        rows_read=parsed.lines_read,
+        started_at=delivery.started,
+    )
+
+
+def _transform_of(spec: TableSpec, settings: Settings) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """File columns -> raw columns (pseudonymised), applied chunk by chunk during the COPY."""
+    key = settings.pii_key()
+
+    def transform(chunk: pl.DataFrame) -> pl.DataFrame:
+        return spec.transform(chunk.select(spec.columns), key).with_columns(chunk["_line_number"])
+
+    return transform
+
+
 def extract_table(
     entity: str, business_date: dt.date, settings: Settings | None = None
 ) -> BatchResult:
@@ -599,70 +713,83 @@ def extract_table(
     settings = settings or get_settings()
     spec = TABLES[entity]
     started = dt.datetime.now(dt.UTC)
-    path = data_path(settings.landing_dir, spec, business_date)
     db.init_warehouse(settings)
     # autocommit: each conn.transaction() below is a real transaction, not a savepoint, so
     # the audit and quarantine rows of a failed batch are kept when the task then fails.
     with db.connect(settings, autocommit=True) as conn:
-        try:
-            control = read_control(control_path(settings.landing_dir, spec, business_date))
-            data = verify(path, control, business_date)
-        except ControlFileError as exc:
-            record_failure(
-                conn,
-                Batch(SOURCE_SYSTEM, entity, spec.raw_table, business_date, str(path)),
-                str(exc),
-                started,
-            )
-            raise
-        batch = Batch(
-            SOURCE_SYSTEM,
-            entity,
-            spec.raw_table,
-            business_date,
-            str(path),
-            control.record_count,
-            control.byte_size,
-            control.md5,
-        )
+        batch, data = _verify(conn, spec, business_date, settings, started)
         parsed = parse_delimited(data, list(spec.columns), encoding=ENCODING)
+        delivery = _Delivery(batch, parsed, started)
         village_codes = (
             _known_village_codes(conn, business_date) if spec.needs_village_codes else None
         )
         schema = schema_for(entity, business_date=business_date, village_codes=village_codes)
-        checked = split_valid(parsed.frame.select(spec.columns), schema)
-        positions = parsed.frame.select("_line_number", "_raw_line").with_row_index("row_index")
-        validation_rejects = checked.rejects.join(
-            positions.with_columns(pl.col("row_index").cast(checked.rejects["row_index"].dtype)),
-            on="row_index",
-            how="left",
-        ).select(
-            pl.col("_line_number").alias("line_number"),
-            pl.col("_raw_line").alias("raw_line"),
-            "rule",
-            "column_name",
-            "detail",
-        )
-        rejects = pl.concat([parsed.rejects, validation_rejects.cast(parsed.rejects.schema)])
-        bad_rows = set(checked.rejects["row_index"].to_list())
-        good = parsed.frame
-        if bad_rows:  # no filter pass over a batch that validated clean
-            good = good.with_row_index("row_index").filter(~pl.col("row_index").is_in(bad_rows))
-        key = settings.pii_key()
-
-        def transform(chunk: pl.DataFrame) -> pl.DataFrame:
-            return spec.transform(chunk.select(spec.columns), key).with_columns(
-                chunk["_line_number"]
-            )
-
+        checked = split_valid(delivery.parsed.frame.select(spec.columns), schema)
+        load = _load_of(spec, delivery, checked.rejects)
         return load_batch(
             conn,
-            batch,
-            # transformed chunk by chunk during the COPY (see load_batch)
-            rows=good.select(*spec.columns, pl.col("_line_number").cast(pl.Int32)),
-            transform=transform,
-            rejects=rejects,
-            rows_read=parsed.lines_read,
+            load.batch,
+            rows=load.rows,
+            transform=_transform_of(spec, settings),
+            rejects=load.rejects,
+            rows_read=load.rows_read,
             max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
-            started_at=started,
+            started_at=load.started_at,
         )
+
+
+def extract_tables_of_dates(
+    conn, dates: list[dt.date], settings: Settings
+) -> dict[dt.date, list[BatchResult]]:
+    """Every table of several business dates, each table's dates validated in one pass.
+
+    The history loads' counterpart of ``verify_control_files`` + ``extract_table`` per date
+    (regions first, then the other tables), on the caller's connection: the batches, their
+    quarantine and audit rows are those of the per-date loads. A date whose control files
+    fail raises (``ControlFileError``) before anything of that table is loaded.
+    """
+    from puhui.validate import split_valid_batches
+    from schemas.checks import BATCH_DATE
+    from schemas.core_banking import BUSINESS_DATE_COLUMN, schema_for_dates
+
+    results: dict[dt.date, list[BatchResult]] = {day: [] for day in dates}
+    village_codes = None
+    for entity in ["regions", *(name for name in TABLES if name != "regions")]:
+        spec = TABLES[entity]
+        started = dt.datetime.now(dt.UTC)
+        verified = [_verify(conn, spec, day, settings, started) for day in dates]
+        parsed = parse_delimited_files(
+            [data for _, data in verified], list(spec.columns), encoding=ENCODING
+        )
+        deliveries = [
+            _Delivery(batch, one, started) for (batch, _), one in zip(verified, parsed, strict=True)
+        ]
+        if spec.needs_village_codes and village_codes is None:  # regions are loaded now
+            village_codes = _known_village_codes_of(conn, dates)
+        checked = split_valid_batches(
+            [d.parsed.frame.select(spec.columns) for d in deliveries],
+            dates,
+            schema_for_dates(
+                entity, village_codes=village_codes if spec.needs_village_codes else None
+            ),
+            by=BUSINESS_DATE_COLUMN,
+        )
+        loads = [
+            _load_of(
+                spec,
+                delivery,
+                result.rejects.with_columns(
+                    pl.col("detail").str.replace_all(BATCH_DATE, f"{day:%Y%m%d}", literal=True)
+                ),
+            )
+            for day, delivery, result in zip(dates, deliveries, checked, strict=True)
+        ]
+        loaded = load_batches(
+            conn,
+            loads,
+            max_reject_rate=settings.reject_rate(SOURCE_SYSTEM, entity),
+            transform=_transform_of(spec, settings),
+        )
+        for day, result in zip(dates, loaded, strict=True):
+            results[day].append(result)
+    return results

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import psycopg
@@ -49,9 +51,13 @@ from puhui.load.loader import (
     BatchResult,
     RejectThresholdExceeded,
     record_failure,
+    replace_quarantine,
     top_reasons,
     write_audit,
 )
+
+if TYPE_CHECKING:
+    from puhui.validate import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +283,45 @@ def _quarantine_rows(batch: Batch, frame: pl.DataFrame, rejects: pl.DataFrame, k
     )
 
 
+_WATERMARK_SQL = """
+    insert into ops.extract_watermark (source_system, table_name, business_date,
+        watermark, window_start, window_end, batch_id, rows_read, updated)
+    values (%s, %s, %s, %s, %s, %s, %s, %s, now())
+    on conflict (source_system, table_name, business_date) do update set
+        watermark = excluded.watermark, window_start = excluded.window_start,
+        window_end = excluded.window_end, batch_id = excluded.batch_id,
+        rows_read = excluded.rows_read, updated = excluded.updated
+"""
+
+
+def _with_load_metadata(rows: pl.DataFrame, batch: Batch, loaded_at: dt.datetime) -> pl.DataFrame:
+    return rows.with_columns(
+        _batch_id=pl.lit(batch.batch_id),
+        _business_date=pl.lit(batch.business_date),
+        _source_file=pl.lit(batch.source_file),
+        _loaded_at=pl.lit(loaded_at),
+    )
+
+
+def _upsert_statement(spec: TableSpec, columns: list[str], stage: sql.Identifier) -> sql.Composed:
+    """Insert the staged rows; a stored row is replaced only by a later ``updated_at``."""
+    return sql.SQL(
+        "insert into {raw} as r ({columns}) select {columns} from {stage}"
+        " on conflict ({key}) do update set {updates}"
+        " where r.updated_at < excluded.updated_at"
+    ).format(
+        raw=sql.Identifier(*spec.raw_table.split(".")),
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        stage=stage,
+        key=sql.Identifier(spec.key),
+        updates=sql.SQL(", ").join(
+            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
+            for c in columns
+            if c != spec.key
+        ),
+    )
+
+
 def upsert_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -314,18 +359,7 @@ def upsert_batch(
     )
     raw = sql.Identifier(*spec.raw_table.split("."))
     stage = sql.Identifier(f"_stage_{spec.entity}")
-    loaded = rows.with_columns(
-        _batch_id=pl.lit(batch.batch_id),
-        _business_date=pl.lit(batch.business_date),
-        _source_file=pl.lit(batch.source_file),
-        _loaded_at=pl.lit(dt.datetime.now(dt.UTC)),
-    )
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in loaded.columns)
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
-        for c in loaded.columns
-        if c != spec.key
-    )
+    loaded = _with_load_metadata(rows, batch, dt.datetime.now(dt.UTC))
     changed = 0
     with conn.transaction(), conn.cursor() as cur:
         # Serialise loads of one table: upserts of different nights touch the same keys.
@@ -337,32 +371,14 @@ def upsert_batch(
         )
         _copy(cur, sql.Identifier("quarantine", "rejected_rows"), quarantine)
         if not over:
+            # Dropped first: several nights may be upserted inside one outer transaction.
+            cur.execute(sql.SQL("drop table if exists {}").format(stage))
             cur.execute(sql.SQL("create temp table {} (like {}) on commit drop").format(stage, raw))
             _copy(cur, stage, loaded)
-            cur.execute(
-                sql.SQL(
-                    "insert into {raw} as r ({columns}) select {columns} from {stage}"
-                    " on conflict ({key}) do update set {updates}"
-                    " where r.updated_at < excluded.updated_at"
-                ).format(
-                    raw=raw,
-                    columns=columns,
-                    stage=stage,
-                    key=sql.Identifier(spec.key),
-                    updates=updates,
-                )
-            )
+            cur.execute(_upsert_statement(spec, loaded.columns, stage))
             changed = cur.rowcount
             cur.execute(
-                """
-                insert into ops.extract_watermark (source_system, table_name, business_date,
-                    watermark, window_start, window_end, batch_id, rows_read, updated)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, now())
-                on conflict (source_system, table_name, business_date) do update set
-                    watermark = excluded.watermark, window_start = excluded.window_start,
-                    window_end = excluded.window_end, batch_id = excluded.batch_id,
-                    rows_read = excluded.rows_read, updated = excluded.updated
-                """,
+                _WATERMARK_SQL,
                 (
                     batch.source_system,
                     batch.table_name,
@@ -411,6 +427,68 @@ def upsert_batch(
     return result
 
 
+def _spec_of(entity: str) -> TableSpec:
+    try:
+        return TABLES[entity]
+    except KeyError:
+        raise ValueError(
+            f"unknown e-banking entity {entity!r}; expected one of {sorted(TABLES)}"
+        ) from None
+
+
+def _batch_of(spec: TableSpec, business_date: dt.date, url: str, table_prefix: str) -> ExtractBatch:
+    return ExtractBatch(
+        SOURCE_SYSTEM,
+        spec.entity,
+        spec.raw_table,
+        business_date,
+        _display_url(url, table_prefix + spec.source_table),
+    )
+
+
+def _watermark(window: Window, frame: pl.DataFrame) -> dt.datetime | None:
+    """The night's watermark: the latest ``updated_at`` read so far."""
+    read_max = frame["updated_at"].max() if frame.height else None
+    candidates = [t for t in (window.previous_watermark, read_max) if t is not None]
+    return max(candidates) if candidates else None
+
+
+def _upsert_night(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    batch: ExtractBatch,
+    frame: pl.DataFrame,
+    checked,
+    window: Window,
+    settings: Settings,
+    started: dt.datetime,
+) -> BatchResult:
+    """Upsert one night's validated read (``checked``: split_valid of ``frame``)."""
+    try:
+        return upsert_batch(
+            conn,
+            batch,
+            spec,
+            rows=spec.transform(checked.valid, settings.pii_key()),
+            quarantine=_quarantine_rows(batch, frame, checked.rejects, spec.key),
+            rows_read=frame.height,
+            rows_quarantined=checked.rejects["row_index"].n_unique(),
+            window=window,
+            watermark=_watermark(window, frame),
+            max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
+            started_at=started,
+        )
+    except RejectThresholdExceeded:
+        raise  # audited as 'rejected' by upsert_batch
+    except Exception as exc:
+        # The transaction rolled back; audit the failure if the connection still works.
+        try:
+            record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
+        except psycopg.Error:
+            log.exception("could not audit the failed batch %s", batch.batch_id)
+        raise
+
+
 def extract_ebanking(
     entity: str,
     business_date: dt.date,
@@ -430,22 +508,11 @@ def extract_ebanking(
     from schemas.ebanking import schema_for  # pandera import is slow; only when loading
 
     settings = settings or get_settings()
-    try:
-        spec = TABLES[entity]
-    except KeyError:
-        raise ValueError(
-            f"unknown e-banking entity {entity!r}; expected one of {sorted(TABLES)}"
-        ) from None
+    spec = _spec_of(entity)
     url = url or source_url(settings)
     overlap = overlap_of(settings) if overlap is None else overlap
     started = dt.datetime.now(dt.UTC)
-    batch = ExtractBatch(
-        SOURCE_SYSTEM,
-        entity,
-        spec.raw_table,
-        business_date,
-        _display_url(url, table_prefix + spec.source_table),
-    )
+    batch = _batch_of(spec, business_date, url, table_prefix)
     db.init_warehouse(settings)
     # autocommit: the transaction in upsert_batch is a real one, and a failure's audit row
     # (record_failure) is kept when the task then fails.
@@ -457,28 +524,186 @@ def extract_ebanking(
         except Exception as exc:
             record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
             raise
-        read_max = frame["updated_at"].max() if frame.height else None
-        candidates = [t for t in (window.previous_watermark, read_max) if t is not None]
-        try:
-            return upsert_batch(
-                conn,
-                batch,
-                spec,
-                rows=spec.transform(checked.valid, settings.pii_key()),
-                quarantine=_quarantine_rows(batch, frame, checked.rejects, spec.key),
-                rows_read=frame.height,
-                rows_quarantined=checked.rejects["row_index"].n_unique(),
-                window=window,
-                watermark=max(candidates) if candidates else None,
-                max_reject_rate=settings.reject_rate(batch.source_system, batch.table_name),
-                started_at=started,
+        return _upsert_night(conn, spec, batch, frame, checked, window, settings, started)
+
+
+def extract_ebanking_nights(
+    conn: psycopg.Connection,
+    entity: str,
+    dates: list[dt.date],
+    settings: Settings,
+    *,
+    url: str | None = None,
+    overlap: dt.timedelta | None = None,
+    table_prefix: str = "",
+) -> list[BatchResult]:
+    """:func:`extract_ebanking` for consecutive nights: one read, one validation, on ``conn``.
+
+    The nights' windows are those the nightly runs would use, each from the watermark the
+    previous night leaves: the source is read once over all of them ([first window's start,
+    last night's end)) and each night's rows are cut from that read in the same order.
+    Each night is then validated (within one pandera pass: a row re-read by the overlap is
+    no duplicate of itself) and upserted, watermarked and audited as its own night, in
+    order, so raw keeps the first night's version of a row unless a later ``updated_at``
+    replaces it, exactly as night-by-night.
+    """
+    from puhui.validate import split_valid_batches
+    from schemas.ebanking import schema_for
+
+    spec = _spec_of(entity)
+    url = url or source_url(settings)
+    overlap = overlap_of(settings) if overlap is None else overlap
+    if any((b - a).days != 1 for a, b in itertools.pairwise(dates)):
+        raise ValueError(f"nights must be consecutive: {dates}")
+    started = dt.datetime.now(dt.UTC)
+    first = extraction_window(conn, entity, dates[0], overlap)
+    last_end = dt.datetime.combine(dates[-1] + dt.timedelta(days=1), dt.time())
+    read = read_source(url, spec, Window(first.start, last_end, None), table_prefix)
+
+    windows, frames, previous = [], [], first.previous_watermark
+    for day in dates:
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        window = Window(previous - overlap if previous else None, end, previous)
+        in_window = pl.col("updated_at") < window.end
+        if window.start is not None:
+            in_window &= pl.col("updated_at") >= window.start
+        frame = read.filter(in_window)
+        previous = _watermark(window, frame)  # what upserting this night records
+        windows.append(window)
+        frames.append(frame)
+    checked = split_valid_batches(frames, dates, schema_for(entity), by="_business_date")
+    return upsert_nights(
+        conn,
+        spec,
+        [
+            Night(_batch_of(spec, day, url, table_prefix), frame, result, window)
+            for day, frame, result, window in zip(dates, frames, checked, windows, strict=True)
+        ],
+        settings,
+        started,
+    )
+
+
+@dataclass(frozen=True)
+class Night:
+    """One night's read of one table and its validation (``split_valid`` of ``frame``)."""
+
+    batch: ExtractBatch
+    frame: pl.DataFrame
+    checked: ValidationResult
+    window: Window
+
+
+def upsert_nights(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    nights: list[Night],
+    settings: Settings,
+    started_at: dt.datetime,
+) -> list[BatchResult]:
+    """:func:`upsert_batch` of consecutive nights, in order, with one statement of each kind.
+
+    Upserting the nights one after the other keeps, per key, the stored row unless a night
+    brings a later ``updated_at``, and then the first night's version with the latest
+    ``updated_at``: that version alone is staged and upserted. Quarantine, watermark and
+    audit rows are each night's own. A night over its reject threshold raises
+    ``RejectThresholdExceeded`` before anything is written (load the nights one by one to
+    record the rejection).
+    """
+    key = settings.pii_key()
+    results, quarantines, valid, metadata = [], [], [], []
+    loaded_at = dt.datetime.now(dt.UTC)
+    for night in nights:
+        batch, rejects = night.batch, night.checked.rejects
+        rows_read, rows = night.frame.height, night.checked.valid
+        rows_quarantined = rejects["row_index"].n_unique()
+        if rows_read != rows.height + rows_quarantined:
+            raise AssertionError(
+                f"{batch.source_file}: rows read {rows_read} != upserted {rows.height} + "
+                f"quarantined {rows_quarantined}; refusing to load a batch that does not add up"
             )
-        except RejectThresholdExceeded:
-            raise  # audited as 'rejected' by upsert_batch
-        except Exception as exc:
-            # The transaction rolled back; audit the failure if the connection still works.
-            try:
-                record_failure(conn, batch, f"{type(exc).__name__}: {exc}", started)
-            except psycopg.Error:
-                log.exception("could not audit the failed batch %s", batch.batch_id)
-            raise
+        max_rate = settings.reject_rate(batch.source_system, batch.table_name)
+        if rows_read > 0 and rows_quarantined / rows_read > max_rate:
+            raise RejectThresholdExceeded(
+                f"{batch.source_file} {batch.business_date}: {rows_quarantined} of {rows_read} "
+                f"rows rejected (> {max_rate:.1%}); load the night alone to record it"
+            )
+        quarantine = _quarantine_rows(batch, night.frame, rejects, spec.key)
+        quarantines.append(quarantine)
+        valid.append(rows)
+        metadata.append(
+            _with_load_metadata(rows.select(pl.int_range(pl.len()).alias("_n")), batch, loaded_at)
+        )
+        results.append(
+            BatchResult(
+                batch.batch_id,
+                rows_read,
+                rows.height,
+                rows_quarantined,
+                top_reasons(quarantine),
+                "loaded",
+            )
+        )
+    staged = (
+        pl.concat(
+            [
+                spec.transform(pl.concat(valid, how="vertical"), key),
+                pl.concat(metadata, how="vertical").drop("_n"),
+            ],
+            how="horizontal",
+        )
+        .with_row_index("_order")
+        .sort([spec.key, "updated_at", "_order"], descending=[False, True, False])
+        .unique(subset=[spec.key], keep="first")
+        .sort("_order")
+        .drop("_order")
+    )
+    first = nights[0].batch
+    dates = [night.batch.business_date for night in nights]
+    stage = sql.Identifier(f"_stage_{spec.entity}")
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.raw_table,))
+        replace_quarantine(cur, first, dates, pl.concat(quarantines, how="vertical_relaxed"))
+        cur.execute(sql.SQL("drop table if exists {}").format(stage))
+        cur.execute(
+            sql.SQL("create temp table {} (like {}) on commit drop").format(
+                stage, sql.Identifier(*spec.raw_table.split("."))
+            )
+        )
+        _copy(cur, stage, staged)
+        cur.execute(_upsert_statement(spec, staged.columns, stage))
+        with conn.pipeline():
+            for night, result in zip(nights, results, strict=True):
+                batch = night.batch
+                cur.execute(
+                    _WATERMARK_SQL,
+                    (
+                        batch.source_system,
+                        batch.table_name,
+                        batch.business_date,
+                        _watermark(night.window, night.frame),
+                        night.window.start,
+                        night.window.end,
+                        batch.batch_id,
+                        result.rows_read,
+                    ),
+                )
+                write_audit(
+                    cur,
+                    batch,
+                    status="loaded",
+                    started_at=started_at,
+                    rows_read=result.rows_read,
+                    rows_loaded=result.rows_loaded,
+                    rows_quarantined=result.rows_quarantined,
+                )
+    log.info(
+        "%s %s..%s: read %d, upserted %d, quarantined %d",
+        spec.raw_table,
+        dates[0],
+        dates[-1],
+        sum(r.rows_read for r in results),
+        sum(r.rows_loaded for r in results),
+        sum(r.rows_quarantined for r in results),
+    )
+    return results

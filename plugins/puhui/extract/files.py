@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,11 +120,8 @@ REJECT_SCHEMA = {
 }
 
 
-def _decode_lines(
-    data: bytes, encoding: str
-) -> tuple[pl.Series, list[tuple[int, str, str]], bytes | None]:
-    """The file's lines, the lines that are not valid ``encoding`` (left empty here), and
-    the whole file in UTF-8 when polars could read it as it is (else None).
+def _decode_lines(data: bytes, encoding: str) -> tuple[pl.Series, list[tuple[int, str, str]]]:
+    """The file's lines, and the lines that are not valid ``encoding`` (left empty here).
 
     A file that decodes whole is split by polars in one go, never through a Python string
     per line; line by line decoding is only for the rare file with a bad byte sequence.
@@ -146,11 +144,11 @@ def _decode_lines(
                 quote_char=None,
                 schema={"_raw_line": pl.String},
             )["_raw_line"].fill_null("")
-            return lines, [], utf8
-        lines = pl.Series("_raw_line", [text], dtype=pl.String).str.split("\n").explode()
-        if text == "" or text.endswith("\n"):  # no line after the last newline
-            lines = lines.head(-1)
-        return lines, [], None
+        else:
+            lines = pl.Series("_raw_line", [text], dtype=pl.String).str.split("\n").explode()
+            if text == "" or text.endswith("\n"):  # no line after the last newline
+                lines = lines.head(-1)
+        return lines, []
     raw = data.split(b"\n")
     if raw and raw[-1] == b"":
         raw.pop()
@@ -167,84 +165,115 @@ def _decode_lines(
                     f"{exc.reason} at byte {exc.start}",
                 )
             )
-    return pl.Series("_raw_line", lines, dtype=pl.String), bad, None
-
-
-def _split_fields(lines: pl.DataFrame, columns: list[str], sep: str) -> pl.DataFrame:
-    """``_line_number``, ``_raw_line`` and the fields of lines that have ``len(columns)``
-    fields (empty fields are null)."""
-    fields = (
-        pl.col("_raw_line")
-        .str.split_exact(sep, len(columns) - 1)
-        .struct.rename_fields(columns)
-        .alias("_fields")
-    )
-    return (
-        lines.select(pl.col("_line_number"), pl.col("_raw_line"), fields)
-        .unnest("_fields")
-        .with_columns(pl.col(columns).replace("", None))
-    )
-
-
-def _read_fields(lines: pl.DataFrame, utf8: bytes, columns: list[str], sep: str) -> pl.DataFrame:
-    """As ``_split_fields``, for a file whose every line has ``len(columns)`` fields:
-    polars' CSV reader, without quoting, splits them in parallel, in about half the time.
-    """
-    fields = pl.read_csv(
-        utf8,
-        has_header=False,
-        separator=sep,
-        quote_char=None,
-        schema={c: pl.String for c in columns},
-    )
-    if fields.height != lines.height:  # not expected; the general path is always right
-        return _split_fields(lines, columns, sep)
-    return pl.concat([lines.select("_line_number", "_raw_line"), fields], how="horizontal")
+    return pl.Series("_raw_line", lines, dtype=pl.String), bad
 
 
 def parse_delimited(
     data: bytes, columns: list[str], *, encoding: str, sep: str = "|"
 ) -> ParsedFile:
     """Split a headerless delimited file into string columns, rejecting malformed lines."""
-    lines, undecodable, utf8 = _decode_lines(data, encoding)
-    frame = pl.DataFrame(
-        {
-            "_line_number": pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True),
-            "_raw_line": lines,
-        }
+    return parse_delimited_files([data], columns, encoding=encoding, sep=sep)[0]
+
+
+def parse_delimited_files(
+    files: Sequence[bytes], columns: list[str], *, encoding: str, sep: str = "|"
+) -> list[ParsedFile]:
+    """:func:`parse_delimited` of each file, its splitting done once for all of them.
+
+    History loads parse one small file per table and business date: polars' cost per
+    call, not per line, is what counts there.
+    """
+    decoded = [_decode_lines(data, encoding) for data in files]
+    frame = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "_file": pl.repeat(index, len(lines), dtype=pl.UInt32, eager=True),
+                    "_line_number": pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True),
+                    "_raw_line": lines,
+                }
+            )
+            for index, (lines, _) in enumerate(decoded)
+        ],
+        how="vertical",
     )
-    bad_lines = {n for n, _, _ in undecodable}
+    undecodable = pl.DataFrame(
+        [
+            (index, number, raw, why)
+            for index, (_, bad) in enumerate(decoded)
+            for number, raw, why in bad
+        ],
+        schema={
+            "_file": pl.UInt32,
+            "line_number": pl.Int64,
+            "raw_line": pl.String,
+            "why": pl.String,
+        },
+        orient="row",
+    )
     # Counting separators and splitting the well-formed lines into exactly their fields
     # costs a third of splitting every line into a list.
     n_fields = pl.col("_raw_line").str.count_matches(sep, literal=True) + 1
     frame = frame.with_columns(n_fields.alias("_n_fields"))
-    decoded = ~pl.col("_line_number").is_in(bad_lines)
-    wrong = frame.filter((pl.col("_n_fields") != len(columns)) & decoded)
-    rejects = [
-        pl.DataFrame(
-            {
-                "line_number": [n for n, _, _ in undecodable],
-                "raw_line": [r for _, r, _ in undecodable],
-                "rule": ["decodable_" + encoding] * len(undecodable),
-                "column_name": [None] * len(undecodable),
-                "detail": [f"not valid {encoding}: {why}" for _, _, why in undecodable],
-            },
-            schema=REJECT_SCHEMA,
-        ),
-        wrong.select(
-            pl.col("_line_number").alias("line_number"),
-            pl.col("_raw_line").alias("raw_line"),
-            pl.lit("column_count").alias("rule"),
-            pl.lit(None, dtype=pl.String).alias("column_name"),
-            pl.format("expected {} fields, found {}", pl.lit(len(columns)), "_n_fields").alias(
-                "detail"
+    if not undecodable.is_empty():
+        frame = frame.join(
+            undecodable.select("_file", pl.col("line_number").alias("_line_number")),
+            on=["_file", "_line_number"],
+            how="anti",
+            maintain_order="left",
+        )
+    wrong = frame.filter(pl.col("_n_fields") != len(columns))
+    rejects = pl.concat(
+        [
+            undecodable.select(
+                "_file",
+                "line_number",
+                "raw_line",
+                pl.lit("decodable_" + encoding).alias("rule"),
+                pl.lit(None, dtype=pl.String).alias("column_name"),
+                pl.format("not valid {}: {}", pl.lit(encoding), "why").alias("detail"),
             ),
-        ).cast(REJECT_SCHEMA),
-    ]
-    good = frame.filter((pl.col("_n_fields") == len(columns)) & decoded)
-    whole = utf8 is not None and not utf8.startswith(b"\xef\xbb\xbf")  # a BOM: reader drops it
-    if whole and good.height == frame.height and len(sep) == 1:
-        good = _read_fields(good, utf8, columns, sep)
+            wrong.select(
+                "_file",
+                pl.col("_line_number").alias("line_number"),
+                pl.col("_raw_line").alias("raw_line"),
+                pl.lit("column_count").alias("rule"),
+                pl.lit(None, dtype=pl.String).alias("column_name"),
+                pl.format("expected {} fields, found {}", pl.lit(len(columns)), "_n_fields").alias(
+                    "detail"
+                ),
+            ),
+        ]
+    ).cast({"_file": pl.UInt32, **REJECT_SCHEMA})
+    good = frame.filter(pl.col("_n_fields") == len(columns))
+    fields = (
+        pl.col("_raw_line")
+        .str.split_exact(sep, len(columns) - 1)
+        .struct.rename_fields(columns)
+        .alias("_fields")
+    )
+    good = (
+        good.select("_file", pl.col("_line_number"), pl.col("_raw_line"), fields)
+        .unnest("_fields")
+        .with_columns(pl.col(columns).replace("", None))
+    )
+    if len(files) == 1:
+        goods, rejected = {0: good.drop("_file")}, {0: rejects.drop("_file")}
     else:
-        good = _split_fields(good, columns, sep)
-    return ParsedFile(frame=good, rejects=pl.concat(rejects), lines_read=len(lines))
+        goods = {
+            key[0]: part
+            for key, part in good.partition_by("_file", as_dict=True, include_key=False).items()
+        }
+        rejected = {
+            key[0]: part
+            for key, part in rejects.partition_by("_file", as_dict=True, include_key=False).items()
+        }
+    empty_good, empty_rejects = good.drop("_file").head(0), rejects.drop("_file").head(0)
+    return [
+        ParsedFile(
+            frame=goods.get(index, empty_good),
+            rejects=rejected.get(index, empty_rejects),
+            lines_read=len(lines),
+        )
+        for index, (lines, _) in enumerate(decoded)
+    ]
