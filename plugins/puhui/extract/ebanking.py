@@ -54,6 +54,7 @@ from puhui.load.loader import (
     replace_quarantine,
     top_reasons,
     write_audit,
+    write_loaded_audit,
 )
 
 if TYPE_CHECKING:
@@ -688,15 +689,7 @@ def upsert_nights(
                         result.rows_read,
                     ),
                 )
-                write_audit(
-                    cur,
-                    batch,
-                    status="loaded",
-                    started_at=started_at,
-                    rows_read=result.rows_read,
-                    rows_loaded=result.rows_loaded,
-                    rows_quarantined=result.rows_quarantined,
-                )
+                write_loaded_audit(cur, batch, result, started_at)
     log.info(
         "%s %s..%s: read %d, upserted %d, quarantined %d",
         spec.raw_table,

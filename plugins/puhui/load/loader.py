@@ -215,6 +215,24 @@ def top_reasons(rejects: pl.DataFrame, limit: int = 5) -> list[tuple[str, int]]:
     return [(r, n) for r, n in counts.iter_rows()]
 
 
+def write_loaded_audit(
+    conn: psycopg.Connection | psycopg.Cursor,
+    batch: Batch,
+    result: BatchResult,
+    started_at: dt.datetime,
+) -> None:
+    """:func:`write_audit` of a batch that loaded, with the counts of its ``result``."""
+    write_audit(
+        conn,
+        batch,
+        status="loaded",
+        started_at=started_at,
+        rows_read=result.rows_read,
+        rows_loaded=result.rows_loaded,
+        rows_quarantined=result.rows_quarantined,
+    )
+
+
 def write_audit(
     conn: psycopg.Connection | psycopg.Cursor,
     batch: Batch,
@@ -524,15 +542,7 @@ def load_batches(
         )
         with conn.pipeline():
             for load, result in zip(loads, results, strict=True):
-                write_audit(
-                    cur,
-                    load.batch,
-                    status="loaded",
-                    started_at=load.started_at,
-                    rows_read=result.rows_read,
-                    rows_loaded=result.rows_loaded,
-                    rows_quarantined=result.rows_quarantined,
-                )
+                write_loaded_audit(cur, load.batch, result, load.started_at)
     log.info(
         "%s %s..%s: %d batches, read %d, loaded %d, quarantined %d",
         first.raw_table,

@@ -228,7 +228,7 @@ def build(
         args += ["--exclude", "test_type:unit"]
         log.info("unit tests skipped: they passed on this dbt project (%s)", checksum[:12])
     # A build of the whole project that ran its unit tests vouches for them.
-    record = {"project_checksum": checksum, "whole_project": not select}
+    record = {"checksum": checksum, "whole_project": not select}
     try:
         _, result = _invoke(args, settings, env)
     except DbtError as exc:
@@ -287,8 +287,7 @@ def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
     a plan made on a just-emptied table's statistics turned a night's one-second insert
     into a 40-second one. Sampling a table costs well under a second even at scale 1.0.
     """
-    with db.connect(settings) as conn:
-        conn.autocommit = True
+    with db.connect(settings, autocommit=True) as conn:
         tables = [
             name
             for (name,) in conn.execute(
@@ -348,12 +347,13 @@ def record_run_results(
     *,
     business_date: dt.date | None = None,
     run: dict | None = None,
-    project_checksum: str | None = None,
+    checksum: str | None = None,
     whole_project: bool = False,
 ) -> None:
     """Store one invocation and its nodes in ``ops.dbt_invocations`` / ``ops.dbt_node_results``.
 
-    ``unit_tests_run`` is true only for a build of the whole project (``whole_project``)
+    ``checksum`` is the build's :func:`project_checksum`. ``unit_tests_run`` is true only
+    for a build of the whole project (``whole_project``)
     that ran unit tests: a build selecting a few models cannot vouch for the others'.
     """
     if not result.invocation_id:
@@ -382,7 +382,7 @@ def record_run_results(
                 len(result.nodes),
                 len(result.errors),
                 len(result.warnings),
-                project_checksum,
+                checksum,
                 unit_tests_run,
             ),
         )
