@@ -248,3 +248,26 @@ def test_range_load_stops_where_the_nightly_load_stops(simulated, landing, tmp_p
             "select max(business_date) from ops.load_audit where source_system = 'core_banking'"
         ).fetchone()[0]
     assert last == stop_day - dt.timedelta(days=1)
+
+
+def test_range_load_twice_changes_nothing_and_accounts_for_every_row(landing):
+    """Loading the same range again leaves raw, quarantine and ops as they were; every
+    batch's rows read are its rows loaded plus its rows quarantined."""
+    from puhui import db
+    from puhui.extract.day import extract_range
+
+    path, _ = landing
+    settings = _fresh(_settings(path, "puhui_hr_twice"))
+    extract_range(START, END, settings, window_days=WINDOW_DAYS)
+    once = _snapshot(settings)
+    extract_range(START, END, settings, window_days=WINDOW_DAYS)
+    twice = _snapshot(settings)
+    assert {name for name in once if once[name] != twice[name]} == set()
+    with db.connect(settings) as conn:
+        unbalanced = conn.execute(
+            "select table_name, business_date, rows_read, rows_loaded, rows_quarantined"
+            " from ops.load_audit where status = 'loaded'"
+            " and rows_read <> rows_loaded + rows_quarantined"
+        ).fetchall()
+        batches = conn.execute("select count(*) from ops.load_audit").fetchone()[0]
+    assert batches >= 27 * len(DAYS) and unbalanced == []
