@@ -7,7 +7,10 @@
         materialized='incremental',
         incremental_strategy='rebuild_window',
         on_schema_change='fail',
-        indexes=[{'columns': ['business_date', 'village_code'], 'unique': true}],
+        indexes=[
+            {'columns': ['business_date', 'village_code'], 'unique': true},
+            {'columns': ['built_from_loaded_at']},
+        ],
     )
 }}
 {%- set window = rebuild_window() -%}

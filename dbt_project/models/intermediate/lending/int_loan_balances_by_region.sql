@@ -10,6 +10,7 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['business_date', 'region_level', 'region_code'], 'unique': true},
+            {'columns': ['built_from_loaded_at']},
         ],
     )
 }}

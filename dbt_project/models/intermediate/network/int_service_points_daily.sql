@@ -7,7 +7,10 @@
         materialized='incremental',
         incremental_strategy='rebuild_window',
         on_schema_change='fail',
-        indexes=[{'columns': ['business_date', 'service_point_id'], 'unique': true}],
+        indexes=[
+            {'columns': ['business_date', 'service_point_id'], 'unique': true},
+            {'columns': ['built_from_loaded_at']},
+        ],
     )
 }}
 {%- set window = rebuild_window() -%}
