@@ -83,42 +83,41 @@ holder_events as (
     select last_close_date, -1 from holders where last_close_date is not null
 ),
 
-account_running as (
-    select
-        event_date,
-        sum(sum(change)) over (order by event_date) as open_accounts
+-- The counts on each business date are running sums of the changes up to that date:
+-- one pass over the changes and the dates together (a date's row sorts after the
+-- changes of the same day). A lookup of the latest change before each date recomputed
+-- the running sums once per date: 5 of the model's 6 s on five years at scale 0.01.
+dated_changes as (
+    select event_date, false as is_business_date, change as account_change, 0 as holder_change
     from account_events
-    group by event_date
+    union all
+    select event_date, false, 0, change
+    from holder_events
+    union all
+    select business_date, true, 0, 0
+    from business_dates
 ),
 
-holder_running as (
+running_counts as (
     select
         event_date,
-        sum(sum(change)) over (order by event_date) as holders
-    from holder_events
-    group by event_date
+        is_business_date,
+        sum(account_change) over changes_so_far as open_accounts,
+        sum(holder_change) over changes_so_far as holders
+    from dated_changes
+    window changes_so_far as (
+        order by event_date, is_business_date
+        rows between unbounded preceding and current row
+    )
 ),
 
 deposit_counts as (
     select
-        business_dates.business_date,
-        coalesce(accounts_on_date.open_accounts, 0) as deposit_accounts,
-        coalesce(holders_on_date.holders, 0) as depositors
-    from business_dates
-    left join lateral (
-        select account_running.open_accounts
-        from account_running
-        where account_running.event_date <= business_dates.business_date
-        order by account_running.event_date desc
-        limit 1
-    ) as accounts_on_date on true
-    left join lateral (
-        select holder_running.holders
-        from holder_running
-        where holder_running.event_date <= business_dates.business_date
-        order by holder_running.event_date desc
-        limit 1
-    ) as holders_on_date on true
+        event_date as business_date,
+        open_accounts as deposit_accounts,
+        holders as depositors
+    from running_counts
+    where is_business_date
 ),
 
 borrower_counts as (
