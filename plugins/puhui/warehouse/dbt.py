@@ -281,11 +281,18 @@ def unit_tests_passed(checksum: str, settings: Settings | None = None) -> bool:
 
 
 def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
-    """``ANALYZE`` every raw table changed since its statistics were last gathered.
+    """``ANALYZE`` every raw table changed since its statistics were last gathered, and
+    summarise the new block ranges of its BRIN indexes.
 
     Batches land minutes before the build; autovacuum may not have analysed them yet, and
     a plan made on a just-emptied table's statistics turned a night's one-second insert
     into a 40-second one. Sampling a table costs well under a second even at scale 1.0.
+
+    A BRIN index (the journals' business date) knows nothing of the block ranges written
+    since the table was last vacuumed: a scan must read every such range. After a history
+    load no vacuum had run on the transaction journal, so the night's read of one date
+    read all of five years (4.8 s at scale 0.01 for 2,816 rows); summarising only the new
+    ranges is cheap.
     """
     with db.connect(settings, autocommit=True) as conn:
         tables = [
@@ -300,8 +307,20 @@ def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
         started = time.monotonic()
         for name in tables:
             conn.execute(f"analyze {name}")  # names from the catalog, quoted by format()
+            brin_indexes = conn.execute(
+                "select i.indexrelid::regclass::text from pg_index i"
+                " join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam"
+                " where a.amname = 'brin' and i.indrelid = %s::regclass",
+                (name,),
+            ).fetchall()
+            for (index,) in brin_indexes:
+                conn.execute("select brin_summarize_new_values(%s::regclass)", (index,))
     if tables:
-        log.info("analysed %d raw tables in %.1f s", len(tables), time.monotonic() - started)
+        log.info(
+            "analysed %d raw tables (and summarised their BRIN indexes) in %.1f s",
+            len(tables),
+            time.monotonic() - started,
+        )
     return tables
 
 
