@@ -288,6 +288,44 @@ def write_audit(
     )
 
 
+def _quarantined_lines(
+    batch: Batch, rows: pl.DataFrame, rejects: pl.DataFrame, rows_read: int
+) -> tuple[int, list[str]]:
+    """Lines quarantined in ``rejects`` (a line failing several rules counts once) and the
+    key that names a line; raises unless rows read = rows loaded + lines quarantined.
+
+    A batch may gather several files (partners' deliveries): a reject row may then name
+    its own source_file, and a line is identified by (source_file, line_number).
+    """
+    line_key = (
+        ["source_file", "line_number"] if "source_file" in rejects.columns else ["line_number"]
+    )
+    quarantined = rejects.select(line_key).n_unique() if not rejects.is_empty() else 0
+    if rows_read != rows.height + quarantined:
+        raise AssertionError(
+            f"{batch.source_file}: rows read {rows_read} != loaded {rows.height} + quarantined "
+            f"{quarantined}; refusing to load a batch that does not add up"
+        )
+    return quarantined, line_key
+
+
+def _quarantine_rows(batch: Batch, rejects: pl.DataFrame, line_key: list[str]) -> pl.DataFrame:
+    """``rejects`` as rows of quarantine.rejected_rows, in line order."""
+    per_file = "source_file" in line_key
+    return rejects.sort(line_key).select(
+        pl.lit(batch.batch_id).alias("batch_id"),
+        pl.lit(batch.source_system).alias("source_system"),
+        pl.lit(batch.table_name).alias("table_name"),
+        pl.lit(batch.business_date).alias("business_date"),
+        (pl.col("source_file") if per_file else pl.lit(batch.source_file)).alias("source_file"),
+        pl.col("line_number").cast(pl.Int32),
+        pl.col("raw_line"),
+        pl.col("rule"),
+        pl.col("column_name"),
+        pl.col("detail"),
+    )
+
+
 def load_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -307,44 +345,20 @@ def load_batch(
     failed rule: line_number, raw_line, rule, column_name, detail. A line with several
     failed rules counts once in ``rows_quarantined``.
     """
-    # A batch may gather several files (partners' deliveries): a reject row may then name
-    # its own source_file, and a line is identified by (source_file, line_number).
-    per_file = "source_file" in rejects.columns
-    line_key = ["source_file", "line_number"] if per_file else ["line_number"]
-    quarantined = rejects.select(line_key).n_unique() if not rejects.is_empty() else 0
-    if rows_read != rows.height + quarantined:
-        raise AssertionError(
-            f"{batch.source_file}: rows read {rows_read} != loaded {rows.height} + quarantined "
-            f"{quarantined}; refusing to load a batch that does not add up"
-        )
+    quarantined, line_key = _quarantined_lines(batch, rows, rejects, rows_read)
     reasons = top_reasons(rejects)
     over = rows_read > 0 and quarantined / rows_read > max_reject_rate
     status = "rejected" if over else "loaded"
     loaded_at = dt.datetime.now(dt.UTC)
-    quarantine_rows = rejects.sort(line_key).select(
-        pl.lit(batch.batch_id).alias("batch_id"),
-        pl.lit(batch.source_system).alias("source_system"),
-        pl.lit(batch.table_name).alias("table_name"),
-        pl.lit(batch.business_date).alias("business_date"),
-        (pl.col("source_file") if per_file else pl.lit(batch.source_file)).alias("source_file"),
-        pl.col("line_number").cast(pl.Int32),
-        pl.col("raw_line"),
-        pl.col("rule"),
-        pl.col("column_name"),
-        pl.col("detail"),
-    )
     with conn.transaction(), conn.cursor() as cur:
         # Serialise loads of the same batch (a retry racing a late first attempt).
         cur.execute(
             "select pg_advisory_xact_lock(hashtext(%s))",
             (batch.raw_table + str(batch.business_date),),
         )
-        cur.execute(
-            "delete from quarantine.rejected_rows"
-            " where source_system = %s and table_name = %s and business_date = %s",
-            (batch.source_system, batch.table_name, batch.business_date),
+        replace_quarantine(
+            cur, batch, [batch.business_date], _quarantine_rows(batch, rejects, line_key)
         )
-        _copy_frame(cur, sql.Identifier("quarantine", "rejected_rows"), quarantine_rows)
         if not over:
             cur.execute(
                 sql.SQL("delete from {} where _business_date = %s").format(
@@ -460,14 +474,7 @@ def load_batches(
     results, rows, quarantine = [], [], []
     for load in loads:
         batch, rejects = load.batch, load.rejects
-        per_file = "source_file" in rejects.columns
-        line_key = ["source_file", "line_number"] if per_file else ["line_number"]
-        quarantined = rejects.select(line_key).n_unique() if not rejects.is_empty() else 0
-        if load.rows_read != load.rows.height + quarantined:
-            raise AssertionError(
-                f"{batch.source_file}: rows read {load.rows_read} != loaded {load.rows.height} "
-                f"+ quarantined {quarantined}; refusing to load a batch that does not add up"
-            )
+        quarantined, line_key = _quarantined_lines(batch, load.rows, rejects, load.rows_read)
         if load.rows_read > 0 and quarantined / load.rows_read > max_reject_rate:
             raise RejectThresholdExceeded(
                 f"{batch.source_file}: {quarantined} of {load.rows_read} rows rejected "
@@ -490,22 +497,7 @@ def load_batches(
         if "_source_file" not in load.rows.columns:
             metadata.append(pl.lit(batch.source_file).alias("_source_file"))
         rows.append(load.rows.with_columns(*metadata))
-        quarantine.append(
-            rejects.sort(line_key).select(
-                pl.lit(batch.batch_id).alias("batch_id"),
-                pl.lit(batch.source_system).alias("source_system"),
-                pl.lit(batch.table_name).alias("table_name"),
-                pl.lit(batch.business_date).alias("business_date"),
-                (pl.col("source_file") if per_file else pl.lit(batch.source_file)).alias(
-                    "source_file"
-                ),
-                pl.col("line_number").cast(pl.Int32),
-                pl.col("raw_line"),
-                pl.col("rule"),
-                pl.col("column_name"),
-                pl.col("detail"),
-            )
-        )
+        quarantine.append(_quarantine_rows(batch, rejects, line_key))
     meta = ["_batch_id", "_business_date", "_source_file"]
     frame = pl.concat(rows, how="vertical_relaxed")
 
