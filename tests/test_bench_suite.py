@@ -259,11 +259,31 @@ def test_history_results_carry_recorded_runs(tmp_path):
     recorded = {
         "run": {"date": "2026-11-28", "commit": "abc"},
         "figures": {"total_seconds": 1500.0},
+        "targets": [  # the nights recorded on that warehouse come along
+            {
+                "name": "total_seconds",
+                "label": "load + build",
+                "value": 1500.0,
+                "unit": "s",
+                "op": "<",
+                "limit": 1800.0,
+            },
+            {
+                "name": "speedup",
+                "label": "build from empty / nightly build (wall)",
+                "value": 12.5,
+                "unit": "x",
+                "op": ">=",
+                "limit": 10.0,
+            },
+        ],
     }
     (tmp_path / "history_load_0.01.json").write_text(json.dumps(recorded))
     result = suite.history_results(tmp_path)
-    small, large = result.checks
+    small, speedup, large = result.checks
     assert small.met is True and "recorded 2026-11-28 at commit abc" in small.reason
+    assert speedup.name == "speedup_0.01" and speedup.met is True
+    assert "at scale 0.01: build from empty" in speedup.label
     assert large.value is None and "--history --scale 0.1" in large.reason
     assert result.met is None
 
@@ -326,13 +346,16 @@ def test_a_child_is_measured_without_the_suite_own_memory(tmp_path):
 
 
 class _FakeBench:
+    db = "puhui_bench_fake"
+
     def __init__(self, outcomes):
         self.outcomes = outcomes
         self.calls = []
 
     def step(self, name, **kwargs):
         self.calls.append((name, kwargs))
-        return self.outcomes[name]
+        outcome = self.outcomes[name]
+        return outcome.pop(0) if isinstance(outcome, list) else outcome
 
 
 class _FakeSuite:
@@ -355,25 +378,44 @@ class _FakeSuite:
 
 
 def test_run_history_times_load_and_build_and_checks_the_scorecard():
+    builds = [900.0, 60.0, 20.0, 30.0]  # from empty, one more night, first month x2
     bench = _FakeBench(
         {
             "extract_range": {"seconds": 1000.0, "peak_rss_mib": 300.0, "rows_loaded": 5},
-            "dbt_build": {"seconds": 900.0, "peak_rss_mib": 200.0, "nodes": 837},
+            "dbt_build": [{"seconds": s, "peak_rss_mib": 200.0, "nodes": 837} for s in builds],
+            "extract_day": {"seconds": 5.0, "peak_rss_mib": 100.0},
             "scorecard_complete": {"scorecard_rows": 26, "plan_measures": 26, "complete": True},
         }
     )
     fake = _FakeSuite(bench)
     result = suite.run_history(fake, 0.01, None, None)
     assert result.name == "history_load_0.01" and fake.dropped
-    (check,) = result.checks
+    check = result.checks[0]
     assert check.value == 1900.0 and check.op == "<" and check.limit == 1800.0
     assert check.met is False
-    assert [c[0] for c in bench.calls] == ["extract_range", "dbt_build", "scorecard_complete"]
+    assert [c[0] for c in bench.calls] == [
+        "extract_range",
+        "dbt_build",
+        "scorecard_complete",
+        "extract_day",  # the last date again, then the nightly build on five years
+        "dbt_build",
+        "extract_range",  # the first month on an empty warehouse
+        "dbt_build",
+        "extract_day",
+        "dbt_build",
+    ]
     assert bench.calls[0][1]["end"].isoformat() == "2020-12-31"
+    assert bench.calls[3][1]["date"].isoformat() == "2020-12-31"
+    assert bench.calls[5][1]["end"].isoformat() == "2016-01-20"
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["speedup"].value == 15.0 and by_name["speedup"].met is True  # 900 / 60
+    assert by_name["flat_ratio"].value == 2.0 and by_name["flat_ratio"].met is False  # 60 / 30
 
+    bench = _FakeBench({**bench.outcomes, "dbt_build": {"seconds": 5.0, "peak_rss_mib": 1.0}})
     trial = suite.run_history(_FakeSuite(bench), 0.002, 3, None)
     assert trial.name == "history_load_0.002_3days"
-    assert trial.checks[0].limit is None and trial.met is None  # a trial is never judged
+    assert len(trial.checks) == 1 and trial.met is None  # a trial is never judged
+    assert trial.checks[0].limit is None
     assert bench.calls[-2][1]["business_date"].isoformat() == "2016-01-02"
 
 

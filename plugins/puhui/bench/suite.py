@@ -986,6 +986,19 @@ def history_results(results_dir: Path) -> BenchResult:
                 f"{data['figures'].get('build_seconds', 0):.0f} s"
             )
         checks.append(Check(f"history_{scale}", label, total, "s", "<", limit, reason=note))
+        for t in data.get("targets", []):  # the nights on that warehouse, when recorded
+            if t["name"] in ("speedup", "flat_ratio"):
+                checks.append(
+                    Check(
+                        f"{t['name']}_{scale}",
+                        f"  at scale {scale}: {t['label']}",
+                        t["value"],
+                        t["unit"],
+                        t["op"],
+                        t["limit"],
+                        reason=t.get("reason") or note,
+                    )
+                )
     return BenchResult(
         "history_load",
         "History load",
@@ -1003,8 +1016,12 @@ def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path) -> BenchResult:
-    """``puhui bench --history``: five years (or ``days``) at ``scale``, from empty."""
+def run_history(
+    suite: Suite, scale: float, days: int | None, results_dir: Path, nightly: bool = True
+) -> BenchResult:
+    """``puhui bench --history``: five years (or ``days``) at ``scale``, from empty; then
+    (``nightly``) one more night on that warehouse and a night in the first month, the
+    incremental-vs-full and flat-nightly figures at the history's scale."""
     start, end = HISTORY_RANGE
     if days:
         end = start + dt.timedelta(days=days - 1)
@@ -1043,10 +1060,29 @@ def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path)
                 f"{complete.get('plan_measures')} measures) after "
                 f"{figures['total_seconds']:.0f} s of load and build"
             )
+        elif nightly and not days:
+            # The same warehouse, one more night: the last date loaded again (a new
+            # batch) and the nightly build, against the build from empty above (the
+            # same models over the same data, as --full-refresh would rebuild them).
+            reload = bench.step("extract_day", date=end)
+            night = bench.step("dbt_build", business_date=end)
+            suite.echo(f"  nightly build at the end of five years: {night['seconds']:.0f} s")
+            figures["nightly"] = {
+                "reload_extract": _build_summary(reload),
+                "build": _build_summary(night),
+            }
     except StepFailed as exc:
         figures["error"] = str(exc)[-2000:]
     finally:
         suite.drop(bench)
+    if nightly and not days and "nightly" in figures:
+        try:
+            month = run_first_month(suite, landing)
+            figures["first_month"] = {
+                k: _build_summary(month[k]) for k in ("load", "first_build", "reload", "nightly")
+            }
+        except StepFailed as exc:
+            figures["first_month"] = {"error": str(exc)[-2000:]}
     key = f"{scale:g}"
     name = f"history_load_{key}" + (f"_{days}days" if days else "")
     limit = TARGET_HISTORY_SECONDS.get(key)
@@ -1067,11 +1103,59 @@ def run_history(suite: Suite, scale: float, days: int | None, results_dir: Path)
                 "<" if limit and not days else "",
                 limit if not days else None,
                 reason=figures.get("error"),
-            )
+            ),
+            *_history_nightly_checks(figures),
         ],
         figures=figures,
     )
     return result
+
+
+def _history_nightly_checks(figures: dict) -> list[Check]:
+    """The build from empty against one more night on the five-year warehouse, and that
+    night against a night in the first month, at the history's own scale."""
+    night = (figures.get("nightly") or {}).get("build")
+    if not night or figures.get("error"):
+        return []
+    full_s, night_s = figures["build_seconds"], night["seconds"]
+    checks = [
+        Check("nightly_seconds", "nightly dbt build, end of five years", night_s, "s"),
+        Check(
+            "speedup",
+            "build from empty / nightly build (wall)",
+            full_s / night_s if night_s else None,
+            "x",
+            ">=",
+            TARGET_INCREMENTAL_SPEEDUP,
+        ),
+    ]
+    month = figures.get("first_month") or {}
+    early = (month.get("nightly") or {}).get("seconds")
+    if early:
+        checks += [
+            Check("early_seconds", "nightly dbt build, first month", early, "s"),
+            Check(
+                "flat_ratio",
+                "night at the end of 5 years / night in the first month (wall)",
+                night_s / early,
+                "x",
+                "<=",
+                TARGET_FLAT_RATIO,
+            ),
+        ]
+    elif month.get("error"):
+        checks.append(
+            Check(
+                "flat_ratio",
+                "night at the end / first month",
+                None,
+                "x",
+                "<=",
+                TARGET_FLAT_RATIO,
+                reason=failure_summary(month["error"], 300),
+            )
+        )
+    return checks
 
 
 # --------------------------------------------------------------------------- the run
