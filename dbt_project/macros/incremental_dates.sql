@@ -38,6 +38,8 @@
           build.
     Models are named, not ref()'d by the caller: the refs are declared here at parse time
     and resolved only for a real incremental build, so unit tests need no fixture for them.
+    A unit test builds every date, or, to test a nightly build (with is_incremental
+    overridden and `this` given), the dates from its var `unit_test_window_from`.
 -#}
 {% macro rebuild_window(news=[], upstream=[]) %}
     {%- set full = {'from_date': none, 'loaded_at': "'-infinity'::timestamptz"} -%}
@@ -49,7 +51,8 @@
         {{ return(full) }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
-        {{ return(full) }}
+        {#- a unit test of a nightly build names its window: var unit_test_window_from -#}
+        {{ return({'from_date': var('unit_test_window_from', none), 'loaded_at': full['loaded_at']}) }}
     {%- endif -%}
     {%- set watermark = run_query(
         "select coalesce(max(finished_at), '-infinity'::timestamptz)::text"
@@ -273,5 +276,24 @@
             ),
             '{{ from_date }}'::date
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A predicate for a table of full snapshots rebuilt with the rebuild window: true for the
+    snapshots from the last one before the window's first date on (the interval of that
+    one ends at the window's first new snapshot, so it is rebuilt too); `true` for a full
+    build. The date is read at compile time from `relation` (the snapshot dates, a small
+    table) and inlined as a literal, so the filter reaches the business-date index.
+-#}
+{% macro from_snapshot_before_window(window, relation, column='business_date') -%}
+    {%- if window['from_date'] is none or not execute -%}
+        true
+    {%- else -%}
+        {%- set first = run_query(
+            "select coalesce(max(business_date), '" ~ window['from_date'] ~ "'::date)::text"
+            ~ " from " ~ relation ~ " where business_date < '" ~ window['from_date'] ~ "'::date"
+        ).columns[0].values()[0] -%}
+        {{ column }} >= '{{ first }}'::date
     {%- endif -%}
 {%- endmacro %}

@@ -1,15 +1,31 @@
-{#- A table, not a view: see the intermediate layer's note in dbt_project.yml. -#}
+{#-
+    A table, built incrementally (rebuild_window on valid_from_date): the network and KPI
+    marts read it, and rebuilt in full every night it re-read every region snapshot of the
+    history (2.9 s a night at the end of five years at scale 0.01, growing daily). A night
+    rebuilds the snapshots from the one before its window on: that snapshot's interval
+    ends at the window's first new snapshot, so its rows change too.
+-#}
 {{
     config(
-        materialized='table',
-        indexes=[{'columns': ['village_code', 'valid_from_date']}],
+        materialized='incremental',
+        incremental_strategy='rebuild_window',
+        rebuild_date_column='valid_from_date',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['village_code', 'valid_from_date']},
+            {'columns': ['valid_from_date']},
+            {'columns': ['built_from_loaded_at']},
+        ],
     )
 }}
+{%- set window = rebuild_window() -%}
+{%- set rebuilt = from_snapshot_before_window(window, ref('int_business_dates')) -%}
 
 with
 
 regions as (
     select * from {{ ref('stg_core_banking__regions') }}
+    where {{ rebuilt }}
 ),
 
 business_dates as (
@@ -25,6 +41,7 @@ business_dates as (
 snapshots as (
     select business_date
     from business_dates
+    where {{ rebuilt }}
 ),
 
 snapshot_intervals as (
@@ -48,7 +65,8 @@ final as (
         regions.town_type,
         regions.urban_rural_code,
         regions.effective_date,
-        regions.batch_id
+        regions.batch_id,
+        {{ window['loaded_at'] }} as built_from_loaded_at
     from regions
     inner join snapshot_intervals
         on regions.business_date = snapshot_intervals.business_date

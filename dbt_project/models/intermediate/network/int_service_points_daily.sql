@@ -9,6 +9,7 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['business_date', 'service_point_id'], 'unique': true},
+            {'columns': ['service_point_id', 'business_date']},
             {'columns': ['built_from_loaded_at']},
         ],
     )

@@ -1,91 +1,68 @@
+{#-
+    Built from the version starts int_villages_daily marks (a few rows per village), not
+    from every village-day: rebuilt in full every night, it still reads only those, one
+    index lookup per village for its last listed day, and the newest business date.
+-#}
+
 with
 
-villages_daily as (
+-- A version starts on the first business date on which anything the dimension tracks
+-- differs from the village's previous listed day (int_villages_daily.starts_version).
+version_starts as (
     select * from {{ ref('int_villages_daily') }}
-),
-
--- One fingerprint of everything the dimension tracks: a new version starts on the first
--- business date on which any of it differs from the day before (town code, name or type
--- after a reorganisation, a renamed village, a new population register).
-fingerprinted as (
-    select
-        *,
-        md5(concat_ws(
-            '|',
-            village_name, village_type, urban_rural_code, town_code, town_name, town_type,
-            town_effective_date, population_stat_date, registered_households,
-            registered_population
-        )) as attribute_hash
-    from villages_daily
-),
-
-change_flags as (
-    select
-        *,
-        case
-            when lag(attribute_hash) over village_days is distinct from attribute_hash
-                then 1
-            else 0
-        end as starts_version
-    from fingerprinted
-    window village_days as (partition by village_code order by business_date)
-),
-
-numbered as (
-    select
-        *,
-        sum(starts_version) over (
-            partition by village_code order by business_date
-        ) as version_number
-    from change_flags
-),
-
-versions as (
-    select
-        village_code,
-        version_number,
-        min(business_date) as valid_from_date,
-        max(business_date) as last_business_date
-    from numbered
-    group by village_code, version_number
+    where starts_version
 ),
 
 latest_business_date as (
     select max(business_date) as business_date
-    from villages_daily
+    from {{ ref('int_villages_daily') }}
+),
+
+-- A village dropped from the region table ends the day after it was last listed.
+last_listed as (
+    select
+        villages.village_code,
+        last_day.business_date as last_business_date
+    from (select distinct village_code from version_starts) as villages
+    cross join lateral (
+        select business_date
+        from {{ ref('int_villages_daily') }} as village_days
+        where village_days.village_code = villages.village_code
+        order by village_days.business_date desc
+        limit 1
+    ) as last_day
 ),
 
 version_attributes as (
     select
-        versions.village_code,
-        versions.version_number,
-        versions.valid_from_date,
-        -- A village dropped from the region table ends the day after it was last listed.
+        version_starts.village_code,
+        row_number() over village_versions as version_number,
+        version_starts.business_date as valid_from_date,
         coalesce(
-            lead(versions.valid_from_date) over (
-                partition by versions.village_code order by versions.valid_from_date
-            ),
+            lead(version_starts.business_date) over village_versions,
             case
-                when versions.last_business_date < latest_business_date.business_date
-                    then versions.last_business_date + 1
+                when last_listed.last_business_date < latest_business_date.business_date
+                    then last_listed.last_business_date + 1
             end
         ) as valid_to_date,
-        numbered.village_name,
-        numbered.village_type,
-        numbered.is_community,
-        numbered.urban_rural_code,
-        numbered.town_code,
-        numbered.town_name,
-        numbered.town_type,
-        numbered.town_effective_date,
-        numbered.population_stat_date,
-        numbered.registered_households,
-        numbered.registered_population
-    from versions
+        version_starts.village_name,
+        version_starts.village_type,
+        version_starts.is_community,
+        version_starts.urban_rural_code,
+        version_starts.town_code,
+        version_starts.town_name,
+        version_starts.town_type,
+        version_starts.town_effective_date,
+        version_starts.population_stat_date,
+        version_starts.registered_households,
+        version_starts.registered_population
+    from version_starts
+    inner join last_listed
+        on version_starts.village_code = last_listed.village_code
     cross join latest_business_date
-    inner join numbered
-        on versions.village_code = numbered.village_code
-        and versions.valid_from_date = numbered.business_date
+    window village_versions as (
+        partition by version_starts.village_code order by version_starts.business_date
+    )
 ),
 
 final as (

@@ -1,8 +1,12 @@
-with
+{#-
+    Each point's latest row is found with a loose index scan over int_service_points_daily
+    (the distinct points one index step at a time, then each one's newest day): a distinct
+    on over every point-day grew with the history (3.9 s a night at the end of five years
+    at scale 0.01). The relation is named in each step, not through an import CTE, which
+    PostgreSQL would materialise whole because it is read more than once.
+-#}
 
-service_points_daily as (
-    select * from {{ ref('int_service_points_daily') }}
-),
+with recursive
 
 outlets as (
     select * from {{ ref('stg_core_banking__outlets') }}
@@ -12,12 +16,37 @@ regions as (
     select * from {{ ref('dim_region') }}
 ),
 
+point_ids as (
+    (
+        select service_point_id
+        from {{ ref('int_service_points_daily') }}
+        order by service_point_id
+        limit 1
+    )
+    union all
+    select (
+        select next_point.service_point_id
+        from {{ ref('int_service_points_daily') }} as next_point
+        where next_point.service_point_id > point_ids.service_point_id
+        order by next_point.service_point_id
+        limit 1
+    )
+    from point_ids
+    where point_ids.service_point_id is not null
+),
+
 -- Every snapshot keeps closed outlets and removed terminals, so the latest one in force
 -- holds each point's whole life: opening, closing and its latest services.
 latest_points as (
-    select distinct on (service_point_id) *
-    from service_points_daily
-    order by service_point_id, business_date desc
+    select last_day.*
+    from point_ids
+    cross join lateral (
+        select *
+        from {{ ref('int_service_points_daily') }} as point_days
+        where point_days.service_point_id = point_ids.service_point_id
+        order by point_days.business_date desc
+        limit 1
+    ) as last_day
 ),
 
 latest_outlets as (
