@@ -356,3 +356,39 @@ def test_models_name_each_broken_rule(clean):
     )
     rules = set(split_valid(bad, schema_for("payroll_header")).rejects["rule"])
     assert rules == {"uscc_checksum_gb32100", "valid_date_iso"}
+
+
+def test_a_night_validates_all_files_of_a_layout_in_one_pass(clean, monkeypatch):
+    """Payroll arrives as one small file per employer (some 450 a night at scale 1.0):
+    validated one by one, pandera's fixed cost per call made most of the agency extract.
+    A contract error in the shared pass falls back to one pass per file."""
+    import puhui.validate as validate
+    from puhui import db
+
+    calls = {"split_valid": 0, "split_valid_batches": 0}
+    for name in calls:
+        real = getattr(validate, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(validate, name, counted)
+    files = agency.discover_partner_files(DAY, clean)["payroll"]
+    assert len(files) >= 2
+    result = agency.extract_entity("payroll", DAY, clean)
+    assert calls == {"split_valid": 0, "split_valid_batches": 2}  # headers, details
+    with db.connect(clean) as conn:
+        loaded = _table(conn, "payroll")
+    assert result.rows_loaded == len(loaded) > 0
+
+    def broken(files):
+        raise validate.SchemaContractError("payroll", ["a contract broken in one file"])
+
+    monkeypatch.setattr(agency, "check_files", broken)
+    calls.update(split_valid=0, split_valid_batches=0)
+    again = agency.extract_entity("payroll", DAY, clean)
+    assert calls["split_valid"] == 2 * len(files)  # each file's header and details alone
+    with db.connect(clean) as conn:
+        assert _table(conn, "payroll") == loaded
+    assert again.rows_loaded == result.rows_loaded
