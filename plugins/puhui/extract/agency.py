@@ -1177,9 +1177,7 @@ def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -
     """:func:`extract_entity` on the caller's connection."""
     spec = ENTITIES[entity]
     paths = discover(business_date, settings).files[spec.layout]
-    day = _prepare(
-        conn, spec, business_date, settings, None, paths, _parse_and_check(spec, paths)
-    )
+    day = _prepare(conn, spec, business_date, settings, None, paths, _parse_and_check(spec, paths))
     for outcome in day.outcomes:
         _audit_file(conn, spec, business_date, outcome, day.load.started_at)
         log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
