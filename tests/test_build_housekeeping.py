@@ -48,3 +48,40 @@ def test_changed_raw_tables_are_analysed_and_their_brin_ranges_summarised(wareho
     finally:
         with db.connect(settings, autocommit=True) as conn:
             conn.execute(f"drop table if exists {PROBE}")
+
+
+def test_build_command_full_refresh_mends_an_incremental_model_after_an_upgrade(
+    warehouse, settings, monkeypatch, capsys
+):
+    """A release that changes an incremental model's columns stops the nightly build
+    (on_schema_change='fail'); `puhui build --full-refresh --select ...` rebuilds it."""
+    from puhui import cli
+    from puhui.config import get_settings, load_settings
+
+    dbname = "puhui_build_command_test"
+    monkeypatch.setenv("PUHUI_WAREHOUSE_DB", dbname)
+    get_settings.cache_clear()
+    own = load_settings()
+    admin = db.conninfo(own, ensure=False).with_db("postgres")
+    db.drop_database(admin, dbname)
+    db.init_warehouse(own)
+    try:
+        assert cli.main(["build", "--select", "+int_business_dates"]) == 0
+        with db.connect(own, autocommit=True) as conn:  # what an older release built
+            conn.execute("alter table intermediate.int_business_dates drop built_from_loaded_at")
+        assert cli.main(["build", "--select", "+int_business_dates"]) == 1
+        assert "int_business_dates" in capsys.readouterr().err
+        assert cli.main(["build", "--full-refresh", "--select", "+int_business_dates"]) == 0
+        assert "dbt build --full-refresh:" in capsys.readouterr().out
+        with db.connect(own) as conn:
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where"
+                    " table_schema = 'intermediate' and table_name = 'int_business_dates'"
+                )
+            ]
+        assert "built_from_loaded_at" in columns
+    finally:
+        get_settings.cache_clear()
+        db.drop_database(admin, dbname)

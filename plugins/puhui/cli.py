@@ -133,6 +133,22 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from puhui.warehouse.dbt import DbtError, build
+
+    try:
+        result = build(business_date=args.date, select=args.select, full_refresh=args.full_refresh)
+    except DbtError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    models = sum(1 for n in result.nodes if n.resource_type == "model")
+    print(
+        f"dbt build{' --full-refresh' if args.full_refresh else ''}: {models} models, "
+        f"{len(result.nodes)} nodes in {result.elapsed_seconds:.0f} s"
+    )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from puhui.report import build_report
 
@@ -289,6 +305,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-build", action="store_true", help="load only; no dbt build")
     p.set_defaults(func=cmd_load_history)
+
+    p = sub.add_parser(
+        "build",
+        help="build the warehouse with dbt now (the nightly build's step; --full-refresh "
+        "after an upgrade that changes an incremental model's columns)",
+    )
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from all of raw and test every date",
+    )
+    p.add_argument("--select", nargs="+", help="dbt selectors (default: the whole project)")
+    p.add_argument("--date", type=_date, help="business date recorded with the build")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("kpis", help="print the plan scorecard and the archiving rate (K09) by town")
     p.add_argument("--date", type=_date, help="business date (default: latest loaded)")
