@@ -392,3 +392,22 @@ def test_a_night_validates_all_files_of_a_layout_in_one_pass(clean, monkeypatch)
     with db.connect(clean) as conn:
         assert _table(conn, "payroll") == loaded
     assert again.rows_loaded == result.rows_loaded
+
+
+def test_a_batch_number_loaded_before_is_found_by_its_date(clean):
+    """The re-send lookup (asked once per file; its SQL keeps the date test in a FILTER so
+    that PostgreSQL uses the batch-number index, see _already_loaded) still answers: the
+    first earlier date a batch number was loaded on, none for a new one or the same day."""
+    from puhui import db
+
+    agency.extract_entity("payroll", DAY, clean)
+    spec = agency.ENTITIES["payroll"]
+    with db.connect(clean) as conn:
+        assert agency._already_loaded(conn, spec, "DF209912319999991", DAY) is None
+        loaded = conn.execute(
+            "select batch_no from raw.agency__payroll group by batch_no"
+            " having min(_business_date) = %s limit 1",
+            (DAY,),
+        ).fetchone()[0]
+        assert agency._already_loaded(conn, spec, loaded, DAY + dt.timedelta(days=1)) == DAY
+        assert agency._already_loaded(conn, spec, loaded, DAY) is None  # not before itself

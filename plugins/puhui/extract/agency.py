@@ -1019,13 +1019,21 @@ class FileOutcome:
     rows_read: int = 0
 
 
+_LOADED_BEFORE_SQL = (
+    "select min(_business_date) filter (where _business_date < %s) from {table} where batch_no = %s"
+)
+
+
 def _already_loaded(
     conn, spec: EntitySpec, batch_no: str, business_date: dt.date
 ) -> dt.date | None:
+    # The date condition is a FILTER, not a WHERE: with `min(_business_date) ... where
+    # _business_date < d` PostgreSQL walks the business-date index from the oldest date,
+    # looking for the batch number, which a new batch (most of them) never matches, so
+    # every lookup read the whole table: 0.2 s per payroll file at five years of scale
+    # 0.1, growing every night. The batch number's index finds the few rows at once.
     row = conn.execute(
-        f"select min(_business_date) from {spec.raw_table}"  # noqa: S608 - table from ENTITIES
-        " where batch_no = %s and _business_date < %s",
-        (batch_no, business_date),
+        _LOADED_BEFORE_SQL.format(table=spec.raw_table), (business_date, batch_no)
     ).fetchone()
     return row[0] if row else None
 
