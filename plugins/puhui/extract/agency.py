@@ -1043,13 +1043,14 @@ def _select(
     spec: EntitySpec,
     paths: list[Path],
     business_date: dt.date,
+    parsed_files: Mapping[Path, ParsedFile],
     loaded_before: Callable[[str], dt.date | None] | None = None,
-    parsed_files: Mapping[Path, ParsedFile] | None = None,
 ) -> tuple[list[ParsedFile], list[FileOutcome]]:
-    """Parse, check and de-duplicate the files of one layout; the usable ones and the rest.
+    """Check and de-duplicate the files of one layout; the usable ones and the rest.
 
-    ``loaded_before(batch_no)``: the first earlier business date that batch was loaded on
-    (default: asked of raw).
+    ``parsed_files``: the files :func:`_parse_and_check` parsed (one it could not parse is
+    parsed again here, for its error). ``loaded_before(batch_no)``: the first earlier
+    business date that batch was loaded on (default: asked of raw).
     """
     layout = LAYOUTS[spec.layout]
     usable: dict[str, list[ParsedFile]] = {}
@@ -1057,7 +1058,7 @@ def _select(
     for path in paths:
         parsed = None
         try:
-            parsed = (parsed_files or {}).get(path) or parse_file(path, layout)
+            parsed = parsed_files.get(path) or parse_file(path, layout)
             if parsed.header is not None:
                 _validate_header(parsed)
                 reconcile(parsed)
@@ -1185,7 +1186,7 @@ def load_entity(conn, entity: str, business_date: dt.date, settings: Settings) -
     """:func:`extract_entity` on the caller's connection."""
     spec = ENTITIES[entity]
     paths = discover(business_date, settings).files[spec.layout]
-    day = _prepare(conn, spec, business_date, settings, None, paths, _parse_and_check(spec, paths))
+    day = _prepare(conn, spec, business_date, settings, paths, _parse_and_check(spec, paths))
     for outcome in day.outcomes:
         _audit_file(conn, spec, business_date, outcome, day.load.started_at)
         log.warning("%s: %s (%s)", spec.raw_table, outcome.error, outcome.status)
@@ -1239,9 +1240,9 @@ def load_entity_dates(
             spec,
             business_date,
             settings,
-            loaded_before(business_date),
             paths[business_date],
             parsed,
+            loaded_before(business_date),
         )
         _raise_if_stopped(spec, business_date, day, None)
         if spec.has_batch_no and not day.load.rows.is_empty():
@@ -1293,16 +1294,15 @@ def _prepare(
     spec: EntitySpec,
     business_date: dt.date,
     settings: Settings,
+    paths: list[Path],
+    parsed_files: Mapping[Path, ParsedFile],
     loaded_before: Callable[[str], dt.date | None] | None = None,
-    paths: list[Path] | None = None,
-    parsed_files: Mapping[Path, ParsedFile] | None = None,
 ) -> _EntityDay:
-    """The files of one entity and date, checked and chosen: the batch to load, the rest."""
+    """The files of one entity and date (``paths``, parsed and validated ahead by
+    :func:`_parse_and_check`), checked and chosen: the batch to load, the rest."""
     started = dt.datetime.now(dt.UTC)
-    if paths is None:
-        paths = discover(business_date, settings).files[spec.layout]
     key = settings.pii_key()
-    chosen, outcomes = _select(conn, spec, paths, business_date, loaded_before, parsed_files)
+    chosen, outcomes = _select(conn, spec, paths, business_date, parsed_files, loaded_before)
     frames, reject_frames, rows_read = [], [], 0
     for parsed in chosen:
         rows, rejects, read = _rows_of(spec, parsed)
