@@ -85,3 +85,25 @@ def test_build_command_full_refresh_mends_an_incremental_model_after_an_upgrade(
     finally:
         get_settings.cache_clear()
         db.drop_database(admin, dbname)
+
+
+def test_dbt_log_file_holds_info_unless_debug_is_asked_for(warehouse, settings):
+    """dbt's file log at its default, debug, costs 8% of a nightly build; puhui runs
+    it at info (PUHUI_DBT_LOG_LEVEL_FILE), and debug when asked."""
+    import dataclasses
+
+    from puhui.warehouse.dbt import _invoke
+
+    log_file = settings.home / "dbt" / "logs" / "dbt.log"
+
+    def appended_by_parse(level: str) -> str:
+        before = log_file.stat().st_size if log_file.exists() else 0
+        _invoke(["parse"], dataclasses.replace(settings, dbt_log_level_file=level))
+        with log_file.open("rb") as f:
+            f.seek(before)
+            return f.read().decode("utf-8", "replace")
+
+    assert settings.dbt_log_level_file == "info"
+    quiet = appended_by_parse(settings.dbt_log_level_file)
+    assert "Running with dbt" in quiet and "[debug]" not in quiet
+    assert "[debug]" in appended_by_parse("debug")

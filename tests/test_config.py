@@ -46,3 +46,13 @@ def test_paths_live_under_the_state_folder(tmp_path):
     assert settings.airflow_home == tmp_path / "airflow"
     assert settings.pgdata_dir == tmp_path / "pg"
     assert settings.embedded and settings.ebanking_url is None
+
+
+def test_dbt_log_level_of_the_file_is_checked(tmp_path):
+    base = {"PUHUI_HOME": str(tmp_path)}
+    assert load_settings(base).dbt_log_level_file == "info"
+    assert load_settings({**base, "PUHUI_DBT_LOG_LEVEL_FILE": "DEBUG"}).dbt_log_level_file == (
+        "debug"
+    )
+    with pytest.raises(ValueError, match="debug, info, warn, error, none"):
+        load_settings({**base, "PUHUI_DBT_LOG_LEVEL_FILE": "verbose"})

@@ -76,6 +76,7 @@ class Settings:
     airflow_api_password: str | None = None
     airflow_api_port: int = 8080  # port of the api-server puhui starts itself
     dbt_select: tuple[str, ...] = ()  # the nightly build's dbt selection; () = everything
+    dbt_log_level_file: str = "info"  # level of $PUHUI_HOME/dbt/logs/dbt.log
 
     def reject_rate(self, source: str, table: str) -> float:
         """The quarantine share above which a batch of ``source.table`` is held back."""
@@ -161,6 +162,17 @@ def _hhmm(text: str) -> str:
     return f"{int(hours):02d}:{int(minutes):02d}"
 
 
+DBT_LOG_LEVELS = ("debug", "info", "warn", "error", "none")
+
+
+def _dbt_log_level(text: str) -> str:
+    """Validate PUHUI_DBT_LOG_LEVEL_FILE (dbt's --log-level-file)."""
+    level = text.strip().lower()
+    if level not in DBT_LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(DBT_LOG_LEVELS)}, got {text!r}")
+    return level
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: .env overlaid by os.environ)."""
     if environ is None:
@@ -201,6 +213,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         airflow_api_password=get("AIRFLOW_API_PASSWORD"),
         airflow_api_port=int(get("AIRFLOW_API_PORT", "8080")),
         dbt_select=tuple((get("DBT_SELECT", "") or "").split()),
+        dbt_log_level_file=_dbt_log_level(get("DBT_LOG_LEVEL_FILE", "info")),
     )
 
 
