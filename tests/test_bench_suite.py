@@ -176,6 +176,16 @@ def test_render_table_shows_machine_values_and_reasons():
     assert "- **Load path** (`load_path.json`, scale 1.0): journal of a day" in text
 
 
+def test_the_suite_judges_its_own_wall_time_by_mode():
+    assert "suite wall time 1,234 s (target < 1,800 s: met)" in render_table([], MACHINE)
+    slow = {**MACHINE, "suite_seconds": 2291.4}
+    assert "suite wall time 2,291 s (target < 1,800 s: NOT met)" in render_table([], slow)
+    quick = {**MACHINE, "mode": "quick", "suite_seconds": 301.0}
+    assert "(target < 300 s: NOT met)" in render_table([], quick)
+    some = {**MACHINE, "mode": "full, only nights", "suite_seconds": 2291.4}
+    assert render_table([], some).splitlines()[2].endswith("suite wall time 2,291 s.")
+
+
 def test_stage_table():
     text = stage_table(
         [{"stage": "build_warehouse", "seconds": 61.26, "peak_rss_mib": 1523.4},

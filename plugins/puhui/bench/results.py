@@ -165,6 +165,24 @@ def _cell(text: object, limit: int = 400) -> str:
     return text.replace("|", "\\|")
 
 
+# The suite's own time limit by mode (issue #7): the whole suite, template build included.
+SUITE_SECONDS_LIMIT = {"full": 1800.0, "quick": 300.0}
+
+
+def suite_time_text(machine: dict) -> str:
+    """``suite wall time N s``, judged against the mode's limit (a run of some benchmarks
+    only, ``full, only ...``, has no limit)."""
+    seconds = machine.get("suite_seconds")
+    if seconds is None:
+        return ""
+    text = f"; suite wall time {seconds:,.0f} s"
+    limit = SUITE_SECONDS_LIMIT.get(machine.get("mode", ""))
+    if limit is None:
+        return text
+    met = judge(seconds, "<", limit)
+    return text + f" (target < {limit:,.0f} s: {'met' if met else 'NOT met'})"
+
+
 def render_table(results: list[BenchResult], machine: dict, extra: str = "") -> str:
     """The Markdown page ``bench/results/README.md``: machine, then one row per target."""
     lines = [
@@ -178,11 +196,7 @@ def render_table(results: list[BenchResult], machine: dict, extra: str = "") -> 
             if machine.get("load_average")
             else ""
         )
-        + (
-            f"; suite wall time {machine['suite_seconds']:.0f} s"
-            if machine.get("suite_seconds") is not None
-            else ""
-        )
+        + suite_time_text(machine)
         + ".",
         "",
         "| benchmark | measure | value | target | status | scale | reason / note |",
