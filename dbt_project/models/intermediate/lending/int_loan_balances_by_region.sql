@@ -49,7 +49,11 @@ business_dates as (
 ),
 
 -- A borrower lives in one village on a day, so village borrower counts add up to towns.
-village_sums as (
+-- Materialized: a nightly window's new dates lie past the statistics, so the planner
+-- expects one row here and joined village_days to this aggregate in a nested loop that
+-- sorted the day's loans again for every village (37 s of a 38 s node at scale 1.0; 0.5 s
+-- computed once).
+village_sums as materialized (
     select
         business_date,
         village_code,
