@@ -133,18 +133,20 @@
 {% endmacro %}
 
 {#-
-    News of the low-income register (the lending marts): a listing or removal not known
-    before moves the window back to its date; a yearly FULL file repeating known listings
-    is no news. Same rule as fct_loan_balances_daily's register_news.
+    News of the low-income register (the lending marts): a listing not known before moves
+    the window back to its listing date, a removal of a known listing only to its removal
+    date (loans disbursed before it keep their flag); a yearly FULL file repeating known
+    listings is no news. Same rule as fct_loan_balances_daily's register_news.
 -#}
 {% macro low_income_register_news() %}
+    {%- set same_listing = 'from __relation__ as known where known.loaded_at <= built.loaded_at'
+        ~ ' and known.head_id_hash = news.head_id_hash'
+        ~ ' and known.listed_date = news.listed_date' -%}
     {{ return({
         'model': 'stg_agency__low_income_register',
-        'date': 'least(news.listed_date, news.removed_date)',
-        'where': 'not exists (select 1 from __relation__ as known'
-            ~ ' where known.loaded_at <= built.loaded_at'
-            ~ ' and known.head_id_hash = news.head_id_hash'
-            ~ ' and known.listed_date = news.listed_date'
+        'date': 'coalesce((select least(news.removed_date, min(known.removed_date)) '
+            ~ same_listing ~ ' having count(*) > 0), news.listed_date)',
+        'where': 'not exists (select 1 ' ~ same_listing
             ~ ' and known.removed_date is not distinct from news.removed_date)',
     }) }}
 {% endmacro %}

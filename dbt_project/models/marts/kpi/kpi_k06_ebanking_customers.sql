@@ -1,15 +1,20 @@
 {#-
-    An enrolment or closing reported late (a user first seen with an older enrolment, a
-    closing) moves the window back to its date; a user's row repeating a known enrolment
-    and status is no news.
+    An enrolment reported late (a user first seen with an older enrolment) moves the
+    window back to its enrolment date; the closing of a known enrolment only to its
+    closing date (the days before it stand); a user's row repeating a known enrolment and
+    status is no news.
 -#}
+{%- set closed_date = "case when {t}.user_status = 'CLOSED'"
+    ~ " then ({t}.updated_at at time zone 'Asia/Shanghai')::date end" -%}
+{%- set same_enrolment = 'from __relation__ as known where known.loaded_at <= built.loaded_at'
+    ~ ' and known.user_id = news.user_id and known.enrolled_at = news.enrolled_at' -%}
 {%- set window = rebuild_window(news=[{
     'model': 'stg_ebanking__users',
-    'date': "least((news.enrolled_at at time zone 'Asia/Shanghai')::date,"
-        ~ " case when news.user_status = 'CLOSED' then (news.updated_at at time zone 'Asia/Shanghai')::date end)",
-    'where': 'not exists (select 1 from __relation__ as known'
-        ~ ' where known.loaded_at <= built.loaded_at and known.user_id = news.user_id'
-        ~ ' and known.enrolled_at = news.enrolled_at'
+    'date': 'coalesce((select least(' ~ (closed_date | replace('{t}', 'news')) ~ ', min('
+        ~ (closed_date | replace('{t}', 'known')) ~ ')) ' ~ same_enrolment ~ ' having count(*) > 0),'
+        ~ " least((news.enrolled_at at time zone 'Asia/Shanghai')::date, "
+        ~ (closed_date | replace('{t}', 'news')) ~ '))',
+    'where': 'not exists (select 1 ' ~ same_enrolment
         ~ " and (known.user_status = 'CLOSED') = (news.user_status = 'CLOSED'))",
 }]) -%}
 

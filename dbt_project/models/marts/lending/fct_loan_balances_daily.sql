@@ -49,10 +49,23 @@ new_balance_dates as (
 
 -- A register file can list or remove a household retroactively (the monthly change file
 -- reports the previous month), which changes the low-income flag of loans disbursed on or
--- after that date. Listings or removals not known before are news; rows from the
--- earliest such date on are rebuilt. A yearly FULL file repeats known listings: no news.
+-- after that date. Lines not known before are news: a listing not known before from its
+-- listing date, a removal of a known listing from its removal date only (loans disbursed
+-- before it keep their flag); rows from the earliest such date on are rebuilt. A yearly
+-- FULL file repeats known listings: no news.
 register_news as (
-    select least(new_lines.listed_date, new_lines.removed_date) as affected_from_date
+    select
+        coalesce(
+            (
+                select least(new_lines.removed_date, min(known_lines.removed_date))
+                from register_lines as known_lines
+                where known_lines.loaded_at <= watermark.loaded_at
+                    and known_lines.head_id_hash = new_lines.head_id_hash
+                    and known_lines.listed_date = new_lines.listed_date
+                having count(*) > 0
+            ),
+            new_lines.listed_date
+        ) as affected_from_date
     from register_lines as new_lines
     cross join watermark
     where new_lines.loaded_at > watermark.loaded_at
