@@ -18,7 +18,9 @@ from puhui.config import load_settings
 pytestmark = pytest.mark.integration
 
 START, END = dt.date(2015, 12, 31), dt.date(2016, 1, 3)
-SCALE, SEED = 0.005, 7
+# Scale 0.02 with this seed closes accounts of the initial unload on Jan 1 and 2: the
+# nightly windows' rule for a closing is exercised (at 0.005 nothing closes).
+SCALE, SEED = 0.02, 7
 DAYS = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
 
 # Wall-clock bookkeeping columns differ between any two builds by design.
@@ -79,6 +81,27 @@ def _built_from(settings, name) -> dict[dt.date, set]:
     return out
 
 
+def _closing_nights(settings) -> list[dt.date]:
+    """Business dates whose account batch closes an account an earlier batch reported."""
+    from puhui import db
+
+    with db.connect(settings) as conn:
+        rows = conn.execute(
+            """
+            select distinct news.business_date
+            from staging.stg_core_banking__accounts as news
+            where news.close_date is not null
+                and exists (
+                    select 1 from staging.stg_core_banking__accounts as known
+                    where known.account_hash = news.account_hash
+                        and known.business_date < news.business_date
+                )
+            order by 1
+            """
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _assert_same(expected, got) -> None:
     assert set(got) == set(expected)
     differing = [name for name in expected if got[name] != expected[name]]
@@ -127,13 +150,28 @@ def test_range_load_equals_night_by_night_and_reruns(landing, at_once):
     nightly = _settings(landing, "puhui_history_nightly")
     _fresh(nightly)
     run_dbt(["seed"], nightly)
+    indicators_after: dict[dt.date, dict] = {}  # fct_inclusion_indicators after each night
     for day in DAYS:
         extract_day(day, nightly)
         run_dbt(["run"], nightly)
+        indicators_after[day] = _built_from(nightly, "fct_inclusion_indicators")
     # The nights were incremental: the first date's KPI rows were built from the first
     # night's batches and never rewritten after, the last date's from the last night's.
     built = _built_from(nightly, "kpi_k05_agri_small_micro_balance")
     assert max(built[DAYS[0]]) < min(built[DAYS[-1]])
+    # A night that closes a known account rewrites the indicators from the closing's
+    # month on, not from the account's opening: December stands on a January closing
+    # (on a night without a division register, which moves the window back by itself).
+    closings = [
+        day
+        for day in _closing_nights(nightly)
+        if day > DAYS[1] and not list(landing.glob(f"{day:%Y%m%d}/AGY/AGY_DIVISION_*"))
+    ]
+    assert closings, "no night closing a known account to test the window with"
+    for day in closings:
+        before = indicators_after[day - dt.timedelta(days=1)]
+        assert indicators_after[day][DAYS[0]] == before[DAYS[0]], day
+        assert indicators_after[day][day] != before.get(day), day
     # A rerun of an earlier night (a source fix) after later nights were loaded.
     extract_day(DAYS[1], nightly)
     run_dbt(["run"], nightly)
