@@ -22,6 +22,42 @@
 #}
 
 {#-
+    The newest batch loaded (ops.load_audit.finished_at of a loaded batch), as a SQL
+    literal: the watermark a build stores in its rows as built_from_loaded_at. Read before
+    anything else the build reads, so a batch finishing meanwhile is read again by the
+    next build rather than missed. '-infinity' at parse time and in unit tests.
+-#}
+{% macro load_watermark() %}
+    {%- if not execute -%}
+        {%- do source('ops', 'load_audit') -%}
+    {%- endif -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return("'-infinity'::timestamptz") }}
+    {%- endif -%}
+    {%- set value = run_query(
+        "select coalesce(max(finished_at), '-infinity'::timestamptz)::text"
+        ~ " from " ~ source('ops', 'load_audit') ~ " where status = 'loaded'"
+    ).columns[0].values()[0] -%}
+    {{ return("'" ~ value ~ "'::timestamptz") }}
+{% endmacro %}
+
+{#-
+    The watermark of the incremental model's last build (the newest built_from_loaded_at
+    it holds), as a SQL literal ('-infinity' when empty). Read at compile time and
+    inlined: as a subquery's value it left the planner guessing, and it walked each
+    upstream mart's whole date index for a min() that matched nothing (4.8 s of
+    fct_kpi_values' window on five years at scale 0.01, 28 ms with the literal). The
+    column is indexed in every model that has it.
+-#}
+{% macro built_watermark() %}
+    {%- set value = run_query(
+        "select coalesce(max(built_from_loaded_at), '-infinity'::timestamptz)::text from "
+        ~ this
+    ).columns[0].values()[0] -%}
+    {{ return("'" ~ value ~ "'::timestamptz") }}
+{% endmacro %}
+
+{#-
     The rebuild window of the model being compiled: a dict with
       from_date  'YYYY-MM-DD' of the first date rebuilt; none for a full build (every
                  date); '9999-12-31' when nothing was loaded since the last build;
@@ -42,34 +78,23 @@
     overridden and `this` given), the dates from its var `unit_test_window_from`.
 -#}
 {% macro rebuild_window(news=[], upstream=[]) %}
-    {%- set full = {'from_date': none, 'loaded_at': "'-infinity'::timestamptz"} -%}
     {%- if not execute -%}
         {#- parse time: declare the dependencies -#}
-        {%- do source('ops', 'load_audit') -%}
         {%- for item in news %}{% do ref(item['model']) %}{% endfor -%}
         {%- for name in upstream %}{% do ref(name) %}{% endfor -%}
-        {{ return(full) }}
+    {%- endif -%}
+    {%- set loaded_at = load_watermark() -%}
+    {%- if not execute -%}
+        {{ return({'from_date': none, 'loaded_at': loaded_at}) }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
         {#- a unit test of a nightly build names its window: var unit_test_window_from -#}
-        {{ return({'from_date': var('unit_test_window_from', none), 'loaded_at': full['loaded_at']}) }}
+        {{ return({'from_date': var('unit_test_window_from', none), 'loaded_at': loaded_at}) }}
     {%- endif -%}
-    {%- set watermark = run_query(
-        "select coalesce(max(finished_at), '-infinity'::timestamptz)::text"
-        ~ " from " ~ source('ops', 'load_audit') ~ " where status = 'loaded'"
-    ).columns[0].values()[0] -%}
-    {%- set loaded_at = "'" ~ watermark ~ "'::timestamptz" -%}
     {%- if not is_incremental() -%}
         {{ return({'from_date': none, 'loaded_at': loaded_at}) }}
     {%- endif -%}
-    {#- The mart's own watermark, read first and inlined as a literal like the window: as a
-        subquery's value it left the planner guessing, and it walked each upstream mart's
-        whole date index for a min() that matched nothing: 4.8 s of fct_kpi_values' window
-        on five years at scale 0.01, 28 ms with the literal. -#}
-    {%- set built_at = "'" ~ run_query(
-        "select coalesce(max(built_from_loaded_at), '-infinity'::timestamptz)::text from "
-        ~ this
-    ).columns[0].values()[0] ~ "'::timestamptz" -%}
+    {%- set built_at = built_watermark() -%}
     {%- set sql -%}
         with built as (
             select {{ built_at }} as loaded_at

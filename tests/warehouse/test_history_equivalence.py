@@ -17,7 +17,8 @@ from puhui.config import load_settings
 
 pytestmark = pytest.mark.integration
 
-START, END = dt.date(2015, 12, 31), dt.date(2016, 1, 3)
+# Through Jan 6: the first low-income register (Jan 5's change file) and a night after it.
+START, END = dt.date(2015, 12, 31), dt.date(2016, 1, 6)
 # Scale 0.02 with this seed closes accounts of the initial unload on Jan 1 and 2: the
 # nightly windows' rule for a closing is exercised (at 0.005 nothing closes).
 SCALE, SEED = 0.02, 7
@@ -26,7 +27,7 @@ DAYS = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
 # Wall-clock bookkeeping columns differ between any two builds by design.
 VOLATILE = ("loaded_at", "built_at", "dbt_")
 
-# Marts that hold events, not a row per day: none of these may fall in four days.
+# Marts that hold events, not a row per day: none of these may fall in a week.
 MAY_BE_EMPTY = {"fct_literacy_events", "fct_agency_disbursements"}
 
 # Every KPI mart and what is built from them hold a row for every loaded business date.
@@ -151,10 +152,12 @@ def test_range_load_equals_night_by_night_and_reruns(landing, at_once):
     _fresh(nightly)
     run_dbt(["seed"], nightly)
     indicators_after: dict[dt.date, dict] = {}  # fct_inclusion_indicators after each night
+    balances_after: dict[dt.date, dict] = {}  # fct_loan_balances_daily after each night
     for day in DAYS:
         extract_day(day, nightly)
         run_dbt(["run"], nightly)
         indicators_after[day] = _built_from(nightly, "fct_inclusion_indicators")
+        balances_after[day] = _built_from(nightly, "fct_loan_balances_daily")
     # The nights were incremental: the first date's KPI rows were built from the first
     # night's batches and never rewritten after, the last date's from the last night's.
     built = _built_from(nightly, "kpi_k05_agri_small_micro_balance")
@@ -172,6 +175,16 @@ def test_range_load_equals_night_by_night_and_reruns(landing, at_once):
         before = indicators_after[day - dt.timedelta(days=1)]
         assert indicators_after[day][DAYS[0]] == before[DAYS[0]], day
         assert indicators_after[day][day] != before.get(day), day
+
+    # A night without low-income register lines rewrites only its own balances: Jan 5's
+    # register, loaded after that night's balances, was news to Jan 5's build, not again
+    # to Jan 6's (which rewrote every date when its watermark was Jan 5's balances).
+    registers = {day: list(landing.glob(f"{day:%Y%m%d}/AGY/AGY_LOWINCOME_*")) for day in DAYS}
+    quiet = [day for day in DAYS[1:] if not registers[day]]
+    assert registers[dt.date(2016, 1, 5)] and dt.date(2016, 1, 6) in quiet
+    for day in quiet:
+        before, after = balances_after[day - dt.timedelta(days=1)], balances_after[day]
+        assert sorted(d for d in after if after[d] != before.get(d)) == [day]
     # A rerun of an earlier night (a source fix) after later nights were loaded.
     extract_day(DAYS[1], nightly)
     run_dbt(["run"], nightly)

@@ -4,8 +4,10 @@
         incremental_strategy='delete+insert',
         unique_key='business_date',
         on_schema_change='fail',
+        indexes=[{'columns': ['built_from_loaded_at']}],
     )
 }}
+{%- set loaded_at = load_watermark() %}
 
 {#- Regulatory thresholds (yuan): 小额信用贷款 per borrower, 普惠型小微 credit line per borrower. -#}
 {%- set small_credit_cap = 300000 -%}
@@ -34,17 +36,22 @@ business_dates as (
 ),
 
 {% if is_incremental() %}
--- Only what arrived since the last build: the newest raw batch already in the table.
+-- Only what was loaded since the last build: the batches finished after its watermark
+-- (built_from_loaded_at, the newest batch of any source when it started). A watermark of
+-- the balances alone made the register lines a partner loaded after the night's balances
+-- news to the next night's build as well (53 dates rewritten twice at scale 0.1).
 watermark as (
-    select coalesce(max(source_loaded_at), '-infinity'::timestamptz) as loaded_at
-    from {{ this }}
+    select {{ built_watermark() }} as loaded_at
 ),
 
 new_balance_dates as (
-    select distinct balances.business_date
-    from balances
+    select distinct load_audit.business_date
+    from {{ source('ops', 'load_audit') }} as load_audit
     cross join watermark
-    where balances.loaded_at > watermark.loaded_at
+    where load_audit.status = 'loaded'
+        and load_audit.source_system = 'core_banking'
+        and load_audit.table_name = 'loan_balances'
+        and load_audit.finished_at > watermark.loaded_at
 ),
 
 -- A register file can list or remove a household retroactively (the monthly change file
@@ -200,7 +207,8 @@ final as (
         borrower_credit_contract_amount::numeric(18, 2) as borrower_credit_contract_amount,
         credit_line_amount::numeric(18, 2) as borrower_credit_line_amount,
         batch_id::text as batch_id,
-        loaded_at::timestamptz as source_loaded_at
+        loaded_at::timestamptz as source_loaded_at,
+        {{ loaded_at }} as built_from_loaded_at
     from scoped
 )
 
