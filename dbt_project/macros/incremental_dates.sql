@@ -158,22 +158,45 @@
 {% endmacro %}
 
 {#-
+    News for rebuild_window of a staging model whose rows report things that open and
+    close (an account, an enrolment, a low-income listing), each row the thing's state
+    when its batch was cut: a thing not known before (`key`: the columns naming it, its
+    opening among them) moves the window back to its opening; a known thing closing moves
+    it back only to the earliest of its closings reported so far (the days before stand);
+    a row the known rows already say (`same`: by default the same closing) is no news.
+    `opened` and `closed` are SQL over a row alias written `{t}`; `same` over the aliases
+    `news` and `known`.
+-#}
+{% macro closing_news(model, key, opened, closed, same=none) %}
+    {%- set matches = [] -%}
+    {%- for column in key %}{% do matches.append('known.' ~ column ~ ' = news.' ~ column) %}{% endfor -%}
+    {%- set known = 'from __relation__ as known where known.loaded_at <= built.loaded_at and '
+        ~ matches | join(' and ') -%}
+    {%- set news_closed = closed | replace('{t}', 'news') -%}
+    {%- set known_closed = closed | replace('{t}', 'known') -%}
+    {{ return({
+        'model': model,
+        'date': 'coalesce((select least(' ~ news_closed ~ ', min(' ~ known_closed ~ ')) '
+            ~ known ~ ' having count(*) > 0), least(' ~ opened | replace('{t}', 'news')
+            ~ ', ' ~ news_closed ~ '))',
+        'where': 'not exists (select 1 ' ~ known ~ ' and '
+            ~ (same or known_closed ~ ' is not distinct from ' ~ news_closed) ~ ')',
+    }) }}
+{% endmacro %}
+
+{#-
     News of the low-income register (the lending marts): a listing not known before moves
     the window back to its listing date, a removal of a known listing only to its removal
     date (loans disbursed before it keep their flag); a yearly FULL file repeating known
-    listings is no news. Same rule as fct_loan_balances_daily's register_news.
+    listings is no news.
 -#}
 {% macro low_income_register_news() %}
-    {%- set same_listing = 'from __relation__ as known where known.loaded_at <= built.loaded_at'
-        ~ ' and known.head_id_hash = news.head_id_hash'
-        ~ ' and known.listed_date = news.listed_date' -%}
-    {{ return({
-        'model': 'stg_agency__low_income_register',
-        'date': 'coalesce((select least(news.removed_date, min(known.removed_date)) '
-            ~ same_listing ~ ' having count(*) > 0), news.listed_date)',
-        'where': 'not exists (select 1 ' ~ same_listing
-            ~ ' and known.removed_date is not distinct from news.removed_date)',
-    }) }}
+    {{ return(closing_news(
+        'stg_agency__low_income_register',
+        key=['head_id_hash', 'listed_date'],
+        opened='{t}.listed_date',
+        closed='{t}.removed_date',
+    )) }}
 {% endmacro %}
 
 {#-

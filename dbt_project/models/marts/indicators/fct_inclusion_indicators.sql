@@ -4,15 +4,12 @@
     month. An account opened on a date not known before moves it back to that date; the
     closing of a known account only to its close date (the counts before it stand).
 -#}
-{%- set same_account = 'from __relation__ as known where known.loaded_at <= built.loaded_at'
-    ~ ' and known.account_hash = news.account_hash and known.open_date = news.open_date' -%}
-{%- set window = rebuild_window(news=[division_register_news(), {
-    'model': 'stg_core_banking__accounts',
-    'date': 'coalesce((select least(news.close_date, min(known.close_date)) '
-        ~ same_account ~ ' having count(*) > 0), news.open_date)',
-    'where': 'not exists (select 1 ' ~ same_account
-        ~ ' and known.close_date is not distinct from news.close_date)',
-}]) -%}
+{%- set window = rebuild_window(news=[division_register_news(), closing_news(
+    'stg_core_banking__accounts',
+    key=['account_hash', 'open_date'],
+    opened='{t}.open_date',
+    closed='{t}.close_date',
+)]) -%}
 
 with
 

@@ -4,19 +4,14 @@
     closing date (the days before it stand); a user's row repeating a known enrolment and
     status is no news.
 -#}
-{%- set closed_date = "case when {t}.user_status = 'CLOSED'"
-    ~ " then ({t}.updated_at at time zone 'Asia/Shanghai')::date end" -%}
-{%- set same_enrolment = 'from __relation__ as known where known.loaded_at <= built.loaded_at'
-    ~ ' and known.user_id = news.user_id and known.enrolled_at = news.enrolled_at' -%}
-{%- set window = rebuild_window(news=[{
-    'model': 'stg_ebanking__users',
-    'date': 'coalesce((select least(' ~ (closed_date | replace('{t}', 'news')) ~ ', min('
-        ~ (closed_date | replace('{t}', 'known')) ~ ')) ' ~ same_enrolment ~ ' having count(*) > 0),'
-        ~ " least((news.enrolled_at at time zone 'Asia/Shanghai')::date, "
-        ~ (closed_date | replace('{t}', 'news')) ~ '))',
-    'where': 'not exists (select 1 ' ~ same_enrolment
-        ~ " and (known.user_status = 'CLOSED') = (news.user_status = 'CLOSED'))",
-}]) -%}
+{%- set window = rebuild_window(news=[closing_news(
+    'stg_ebanking__users',
+    key=['user_id', 'enrolled_at'],
+    opened="({t}.enrolled_at at time zone 'Asia/Shanghai')::date",
+    closed="case when {t}.user_status = 'CLOSED'"
+        ~ " then ({t}.updated_at at time zone 'Asia/Shanghai')::date end",
+    same="(known.user_status = 'CLOSED') = (news.user_status = 'CLOSED')",
+)]) -%}
 
 with
 

@@ -8,6 +8,8 @@
     )
 }}
 {%- set loaded_at = load_watermark() %}
+{%- set register = ref('stg_agency__low_income_register') | string %}
+{%- set register_news = low_income_register_news() %}
 
 {#- Regulatory thresholds (yuan): 小额信用贷款 per borrower, 普惠型小微 credit line per borrower. -#}
 {%- set small_credit_cap = 300000 -%}
@@ -27,10 +29,6 @@ customer_versions as (
     select * from {{ ref('int_customers_versioned') }}
 ),
 
-register_lines as (
-    select * from {{ ref('stg_agency__low_income_register') }}
-),
-
 business_dates as (
     select * from {{ ref('int_business_dates') }}
 ),
@@ -40,18 +38,18 @@ business_dates as (
 -- (built_from_loaded_at, the newest batch of any source when it started). A watermark of
 -- the balances alone made the register lines a partner loaded after the night's balances
 -- news to the next night's build as well (53 dates rewritten twice at scale 0.1).
-watermark as (
+built as (
     select {{ built_watermark() }} as loaded_at
 ),
 
 new_balance_dates as (
     select distinct load_audit.business_date
     from {{ source('ops', 'load_audit') }} as load_audit
-    cross join watermark
+    cross join built
     where load_audit.status = 'loaded'
         and load_audit.source_system = 'core_banking'
         and load_audit.table_name = 'loan_balances'
-        and load_audit.finished_at > watermark.loaded_at
+        and load_audit.finished_at > built.loaded_at
 ),
 
 -- A register file can list or remove a household retroactively (the monthly change file
@@ -61,29 +59,11 @@ new_balance_dates as (
 -- before it keep their flag); rows from the earliest such date on are rebuilt. A yearly
 -- FULL file repeats known listings: no news.
 register_news as (
-    select
-        coalesce(
-            (
-                select least(new_lines.removed_date, min(known_lines.removed_date))
-                from register_lines as known_lines
-                where known_lines.loaded_at <= watermark.loaded_at
-                    and known_lines.head_id_hash = new_lines.head_id_hash
-                    and known_lines.listed_date = new_lines.listed_date
-                having count(*) > 0
-            ),
-            new_lines.listed_date
-        ) as affected_from_date
-    from register_lines as new_lines
-    cross join watermark
-    where new_lines.loaded_at > watermark.loaded_at
-        and not exists (
-            select 1
-            from register_lines as known_lines
-            where known_lines.loaded_at <= watermark.loaded_at
-                and known_lines.head_id_hash = new_lines.head_id_hash
-                and known_lines.listed_date = new_lines.listed_date
-                and known_lines.removed_date is not distinct from new_lines.removed_date
-        )
+    select {{ register_news['date'] | replace('__relation__', register) }} as affected_from_date
+    from {{ register }} as news
+    cross join built
+    where news.loaded_at > built.loaded_at
+        and {{ register_news['where'] | replace('__relation__', register) }}
 ),
 
 dates_to_build as (
