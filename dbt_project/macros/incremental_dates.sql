@@ -220,6 +220,28 @@
 {% endmacro %}
 
 {#-
+    Incremental strategy `rebuild_dates` (incremental_strategy='rebuild_dates'): dbt's
+    delete+insert on a date (config `rebuild_date_column`, default business_date), with
+    the dates of the new build read into an array first. dbt's own delete joins the
+    target to the new rows, which have no statistics yet, and the planner scanned the
+    whole target for a night's one date (166 ms of fct_loan_balances_daily's 1 M rows on
+    five years at scale 0.01, growing every night); with the array (an InitPlan) the
+    delete walks the date's index (0.7 ms). The same rows are deleted and inserted.
+-#}
+{% macro get_incremental_rebuild_dates_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set date_column = config.get('rebuild_date_column', 'business_date') -%}
+    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ date_column }} = any(array(select distinct {{ date_column }} from {{ new_rows }}));
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    select {{ dest_cols_csv }}
+    from {{ new_rows }}
+{% endmacro %}
+
+{#-
     News of the division register (population by village): a register is in force from
     its statistical date, the first one also before it, so a register for an earlier
     statistical date than any known one moves the window back to the beginning.

@@ -1,11 +1,13 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='business_date',
+        incremental_strategy='rebuild_dates',
         on_schema_change='fail',
+        indexes=[{'columns': ['source_loaded_at']}],
     )
 }}
+{#- The index serves the watermark, max(source_loaded_at): without it every build scans the
+    whole table (157 ms of 1.6 M rows of fct_transactions_daily on five years at scale 0.01). -#}
 
 {%- set new_from = loaded_since_date('core_banking', 'txns') -%}
 
@@ -21,8 +23,12 @@ txns as (
     {%- endif %}
 ),
 
+-- The same window: unfiltered, the view built every branch's town for every business date
+-- of the history for a night's one date (fct_transactions_daily's select took 3.0 s on
+-- five years at scale 0.01; 0.6 s filtered).
 branch_towns as (
     select * from {{ ref('int_branch_towns') }}
+    where business_date >= '{{ new_from }}'::date
 ),
 
 -- Only the business dates whose journal batch was loaded after the newest one already in

