@@ -78,13 +78,11 @@
     overridden and `this` given), the dates from its var `unit_test_window_from`.
 -#}
 {% macro rebuild_window(news=[], upstream=[]) %}
+    {%- set loaded_at = load_watermark() -%}
     {%- if not execute -%}
         {#- parse time: declare the dependencies -#}
         {%- for item in news %}{% do ref(item['model']) %}{% endfor -%}
         {%- for name in upstream %}{% do ref(name) %}{% endfor -%}
-    {%- endif -%}
-    {%- set loaded_at = load_watermark() -%}
-    {%- if not execute -%}
         {{ return({'from_date': none, 'loaded_at': loaded_at}) }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
@@ -207,16 +205,27 @@
     new rows; an empty build (nothing loaded) deletes nothing.
 -#}
 {% macro get_incremental_rebuild_window_sql(arg_dict) %}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {{ return(delete_dates_then_insert(arg_dict, '>= (select min({d}) from {new})')) }}
+{% endmacro %}
+
+{#-
+    The statements of both strategies: delete the target's rows whose date column
+    (config `rebuild_date_column`, default business_date) satisfies `condition` (`{d}`
+    the column, `{new}` the new rows), then insert the new rows.
+-#}
+{% macro delete_dates_then_insert(arg_dict, condition) %}
+    {%- set new_rows = arg_dict['temp_relation'] | string -%}
     {%- set date_column = config.get('rebuild_date_column', 'business_date') -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }}
-    where {{ date_column }} >= (select min({{ date_column }}) from {{ new_rows }});
+    {%- set sql -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ date_column }} {{ condition | replace('{d}', date_column) | replace('{new}', new_rows) }};
 
-    insert into {{ target }} ({{ dest_cols_csv }})
+    insert into {{ arg_dict['target_relation'] }} ({{ dest_cols_csv }})
     select {{ dest_cols_csv }}
     from {{ new_rows }}
+    {%- endset -%}
+    {{ return(sql) }}
 {% endmacro %}
 
 {#-
@@ -229,16 +238,7 @@
     delete walks the date's index (0.7 ms). The same rows are deleted and inserted.
 -#}
 {% macro get_incremental_rebuild_dates_sql(arg_dict) %}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set new_rows = arg_dict['temp_relation'] -%}
-    {%- set date_column = config.get('rebuild_date_column', 'business_date') -%}
-    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }}
-    where {{ date_column }} = any(array(select distinct {{ date_column }} from {{ new_rows }}));
-
-    insert into {{ target }} ({{ dest_cols_csv }})
-    select {{ dest_cols_csv }}
-    from {{ new_rows }}
+    {{ return(delete_dates_then_insert(arg_dict, '= any(array(select distinct {d} from {new}))')) }}
 {% endmacro %}
 
 {#-
@@ -285,7 +285,9 @@
     the earliest business date of a batch of `source_system`.`table_name` (ops.load_audit) finished after
     that watermark. Read at compile time, it lets the raw table's business-date index
     narrow the scan that the watermark comparison alone would make over every row.
-    '0001-01-01' for a full build; '9999-12-31' when no such batch exists.
+    '0001-01-01' for a full build; '9999-12-31' when no such batch exists. Those facts
+    index source_loaded_at: without the index, max(source_loaded_at) scans the whole table
+    (157 ms of fct_transactions_daily's 1.6 M rows on five years at scale 0.01).
 -#}
 {% macro loaded_since_date(source_system, table_name, watermark_column='source_loaded_at') %}
     {%- if not execute -%}

@@ -6,8 +6,6 @@
         indexes=[{'columns': ['source_loaded_at']}],
     )
 }}
-{#- The index serves the watermark, max(source_loaded_at): without it every build scans the
-    whole table (157 ms of 1.6 M rows of fct_transactions_daily on five years at scale 0.01). -#}
 
 with
 

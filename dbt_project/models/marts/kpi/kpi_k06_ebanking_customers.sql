@@ -24,8 +24,7 @@ enrolments as (
     select * from {{ ref('fct_ebanking_enrolments') }}
 ),
 
--- The business dates' window: unfiltered, the view builds every branch's town for every
--- business date of the history.
+-- The window's dates (int_branch_towns spans every business date of the history).
 branch_towns as (
     select * from {{ ref('int_branch_towns') }}
     where {{ in_window(window) }}

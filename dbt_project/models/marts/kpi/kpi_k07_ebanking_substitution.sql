@@ -23,8 +23,7 @@ channels as (
     select * from {{ ref('dim_channel') }}
 ),
 
--- The business dates' window: unfiltered, the view builds every branch's town for every
--- business date of the history.
+-- The window's dates (int_branch_towns spans every business date of the history).
 branch_towns as (
     select * from {{ ref('int_branch_towns') }}
     where {{ in_window(window, period='year') }}

@@ -19,8 +19,7 @@ all_card_flows as (
     select * from {{ ref('fct_card_flows_daily') }}
 ),
 
--- The business dates' window: unfiltered, the view builds every branch's town for every
--- business date of the history.
+-- The window's dates (int_branch_towns spans every business date of the history).
 branch_towns as (
     select * from {{ ref('int_branch_towns') }}
     where {{ in_window(window, period='year') }}
