@@ -198,6 +198,19 @@
 {% endmacro %}
 
 {#-
+    News of the subsidy return files (K19 and int_subsidy_village_days): a new result can
+    credit a row (its credit date) or withdraw an earlier result's credit (that credit's
+    date).
+-#}
+{% macro subsidy_return_news() %}
+    {{ return([
+        {'model': 'stg_agency__subsidy_returns', 'date': 'news.credit_date'},
+        {'model': 'stg_agency__subsidy_returns', 'date': '(select min(known.credit_date) from __relation__ as known'
+            ~ ' where known.batch_no = news.batch_no and known.seq_no = news.seq_no)'},
+    ]) }}
+{% endmacro %}
+
+{#-
     Incremental strategy `rebuild_window` (incremental_strategy='rebuild_window'): delete
     the target's rows from the first date the new build holds (config
     `rebuild_date_column`, default business_date) and insert the new build. The model
@@ -282,8 +295,8 @@
 {#-
     For the incremental facts that keep their own watermark (the newest source_loaded_at
     they hold): a literal lower bound on the business dates their new raw rows can have,
-    the earliest business date of a batch of `source_system`.`table_name` (ops.load_audit) finished after
-    that watermark. Read at compile time, it lets the raw table's business-date index
+    the earliest business date of a batch of `source_system`.`table_name` (ops.load_audit;
+    `table_name` may be a list) finished after that watermark. Read at compile time, it lets the raw table's business-date index
     narrow the scan that the watermark comparison alone would make over every row.
     '0001-01-01' for a full build; '9999-12-31' when no such batch exists. Those facts
     index source_loaded_at: without the index, max(source_loaded_at) scans the whole table
@@ -297,12 +310,13 @@
     {%- if model.resource_type == 'unit_test' or not is_incremental() -%}
         {{ return('0001-01-01') }}
     {%- endif -%}
+    {%- set tables = [table_name] if table_name is string else table_name -%}
     {%- set sql -%}
         select coalesce(min(load_audit.business_date), '9999-12-31'::date)::text
         from {{ source('ops', 'load_audit') }} as load_audit
         where load_audit.status = 'loaded'
             and load_audit.source_system = '{{ source_system }}'
-            and load_audit.table_name = '{{ table_name }}'
+            and load_audit.table_name in ('{{ tables | join("', '") }}')
             and load_audit.finished_at > (
                 select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
                 from {{ this }}

@@ -1,11 +1,5 @@
 {%- set scopes = ['agri', 'all_items'] %}
-
-{#- A new result can credit a row (its credit date) or withdraw an earlier result's credit. -#}
-{%- set window = rebuild_window(news=[
-    {'model': 'stg_agency__subsidy_returns', 'date': 'news.credit_date'},
-    {'model': 'stg_agency__subsidy_returns', 'date': '(select min(known.credit_date) from __relation__ as known'
-        ~ ' where known.batch_no = news.batch_no and known.seq_no = news.seq_no)'},
-]) -%}
+{%- set window = rebuild_window(news=subsidy_return_news()) -%}
 
 with
 
@@ -14,8 +8,9 @@ business_dates as (
     where {{ in_window(window) }}
 ),
 
-subsidy_credits as (
-    select * from {{ ref('int_subsidy_credits') }}
+-- Each village's credits and first-time recipients per credit date (since 2016-01-01).
+subsidy_village_days as (
+    select * from {{ ref('int_subsidy_village_days') }}
 ),
 
 -- The window's snapshots: each business date's snapshot is that day's batch.
@@ -24,89 +19,32 @@ region_versions as (
     where {{ in_window(window, 'valid_from_date') }}
 ),
 
--- Flows count from the plan's start (2016-01-01) through the latest business date.
-credits as (
-    select *
-    from subsidy_credits
-    where credit_date >= date '2016-01-01'
-        and credit_date <= (select max(business_date) from business_dates)
-),
-
--- K19's headline scope is the agricultural items (NY01, NY02); all items are reported too.
-scoped_credits as (
-    select 'agri' as scope, * from credits where is_agricultural_item
-    union all
-    select 'all_items' as scope, * from credits
-),
-
--- A recipient counts once per window, in the village of his first credit in it (so the
--- villages add up to the towns and the district).
-first_credits as (
-    select distinct on (scope, beneficiary_id_hash)
-        scope,
-        beneficiary_id_hash,
-        credit_date,
-        village_code
-    from scoped_credits
-    order by scope, beneficiary_id_hash, credit_date, village_code
-),
-
-first_credits_in_year as (
-    select distinct on (scope, beneficiary_id_hash, date_trunc('year', credit_date))
-        scope,
-        beneficiary_id_hash,
-        credit_date,
-        village_code
-    from scoped_credits
-    order by scope, beneficiary_id_hash, date_trunc('year', credit_date), credit_date, village_code
-),
-
-daily_amounts as (
+-- Flows count through the latest business date.
+credit_days as (
     select
         credit_date,
         village_code,
         {%- for s in scopes %}
         sum(amount) filter (where scope = '{{ s }}') as {{ s }}_amount,
-        sum(amount) filter (where scope = '{{ s }}' and is_own_bank_account) as {{ s }}_own_card_amount,
+        sum(own_card_amount) filter (where scope = '{{ s }}') as {{ s }}_own_card_amount,
+        sum(new_recipients) filter (where scope = '{{ s }}') as {{ s }}_new_recipients,
+        sum(new_recipients_in_year) filter (where scope = '{{ s }}') as {{ s }}_new_recipients_in_year{{ ',' if not loop.last }}
         {%- endfor %}
-        count(*) as credited_rows
-    from scoped_credits
-    group by credit_date, village_code
-),
-
-daily_recipients as (
-    select
-        credit_date,
-        village_code,
-        {%- for s in scopes %}
-        count(*) filter (where scope = '{{ s }}') as {{ s }}_new_recipients,
-        {%- endfor %}
-        count(*) as first_credits
-    from first_credits
-    group by credit_date, village_code
-),
-
-daily_recipients_in_year as (
-    select
-        credit_date,
-        village_code,
-        {%- for s in scopes %}
-        count(*) filter (where scope = '{{ s }}') as {{ s }}_new_recipients_in_year{{ ',' if not loop.last }}
-        {%- endfor %}
-    from first_credits_in_year
+    from subsidy_village_days
+    where credit_date <= (select max(business_date) from business_dates)
     group by credit_date, village_code
 ),
 
 villages as (
     select village_code from region_versions
     union
-    select village_code from credits
+    select village_code from credit_days
 ),
 
 grid_dates as (
     select business_date as grid_date from business_dates
     union
-    select credit_date from credits
+    select credit_date from credit_days
     where {{ in_window(window, 'credit_date') }}
 ),
 
@@ -121,21 +59,15 @@ daily as (
         grid.village_code,
         grid.grid_date,
         {%- for s in scopes %}
-        coalesce(daily_amounts.{{ s }}_amount, 0) as {{ s }}_amount,
-        coalesce(daily_amounts.{{ s }}_own_card_amount, 0) as {{ s }}_own_card_amount,
-        coalesce(daily_recipients.{{ s }}_new_recipients, 0) as {{ s }}_new_recipients,
-        coalesce(daily_recipients_in_year.{{ s }}_new_recipients_in_year, 0) as {{ s }}_new_recipients_in_year{{ ',' if not loop.last }}
+        coalesce(credit_days.{{ s }}_amount, 0) as {{ s }}_amount,
+        coalesce(credit_days.{{ s }}_own_card_amount, 0) as {{ s }}_own_card_amount,
+        coalesce(credit_days.{{ s }}_new_recipients, 0) as {{ s }}_new_recipients,
+        coalesce(credit_days.{{ s }}_new_recipients_in_year, 0) as {{ s }}_new_recipients_in_year{{ ',' if not loop.last }}
         {%- endfor %}
     from grid
-    left join daily_amounts
-        on grid.village_code = daily_amounts.village_code
-        and grid.grid_date = daily_amounts.credit_date
-    left join daily_recipients
-        on grid.village_code = daily_recipients.village_code
-        and grid.grid_date = daily_recipients.credit_date
-    left join daily_recipients_in_year
-        on grid.village_code = daily_recipients_in_year.village_code
-        and grid.grid_date = daily_recipients_in_year.credit_date
+    left join credit_days
+        on grid.village_code = credit_days.village_code
+        and grid.grid_date = credit_days.credit_date
 ),
 
 {%- set from_date = window['from_date'] %}
@@ -144,23 +76,8 @@ daily as (
 -- A nightly build's grid starts at its window: the credits before it enter the running
 -- totals as each village's opening values (and the year's, for the window's first year).
 pre_window as (
-    {%- for part, columns in [
-        ('daily_amounts', ['amount', 'own_card_amount']),
-        ('daily_recipients', ['new_recipients']),
-        ('daily_recipients_in_year', ['new_recipients_in_year']),
-    ] %}
-    select
-        village_code,
-        credit_date,
-        {%- for s in scopes %}
-        {%- for m in ['amount', 'own_card_amount', 'new_recipients', 'new_recipients_in_year'] %}
-        {{ (s ~ '_' ~ m) if m in columns else '0' }} as {{ s }}_{{ m }}{{ ',' if not loop.last }}
-        {%- endfor %}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ part }}
+    select * from credit_days
     where credit_date < '{{ from_date }}'::date
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 opening as (
