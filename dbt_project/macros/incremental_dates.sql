@@ -69,9 +69,10 @@
           to their earliest `date` (an expression over `news`, the new row; `where` an
           extra condition; in both, `__relation__` names the model and `built.loaded_at`
           is the last build's watermark).
-    upstream: names of incremental models carrying built_from_loaded_at; the window
-          moves back to the earliest business date they rewrote since this model's last
-          build.
+    upstream: incremental models carrying built_from_loaded_at, each a name or a dict
+          {model, date}; the window moves back to the earliest business date (or `date`,
+          a column or SQL over alias `rewritten`) of their rows written since this
+          model's last build.
     Models are named, not ref()'d by the caller: the refs are declared here at parse time
     and resolved only for a real incremental build, so unit tests need no fixture for them.
     A unit test builds every date, or, to test a nightly build (with is_incremental
@@ -82,7 +83,7 @@
     {%- if not execute -%}
         {#- parse time: declare the dependencies -#}
         {%- for item in news %}{% do ref(item['model']) %}{% endfor -%}
-        {%- for name in upstream %}{% do ref(name) %}{% endfor -%}
+        {%- for item in upstream %}{% do ref(item if item is string else item['model']) %}{% endfor -%}
         {{ return({'from_date': none, 'loaded_at': loaded_at}) }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
@@ -121,10 +122,10 @@
                         {%- endif %}
                 )
                 {%- endfor %}
-                {%- for name in upstream %},
+                {%- for item in upstream %},
                 (
-                    select min(rewritten.business_date)
-                    from {{ ref(name) }} as rewritten
+                    select min({{ 'rewritten.business_date' if item is string else item['date'] }})
+                    from {{ ref(item if item is string else item['model']) }} as rewritten
                     where rewritten.built_from_loaded_at > {{ built_at }}
                 )
                 {%- endfor %}
@@ -198,16 +199,14 @@
 {% endmacro %}
 
 {#-
-    News of the subsidy return files (K19 and int_subsidy_village_days): a new result can
-    credit a row (its credit date) or withdraw an earlier result's credit (that credit's
-    date).
+    The upstream of K19 and int_subsidy_village_days for rebuild_window: the subsidy
+    rosters whose results a build replaced (int_subsidy_roster_changes), from the earliest
+    credit date their rows held before the build or hold after it. A new result can credit
+    a row, and a result corrected or withdrawn by a reload takes back the credit of the
+    earlier one, whose date only int_subsidy_results knew.
 -#}
-{% macro subsidy_return_news() %}
-    {{ return([
-        {'model': 'stg_agency__subsidy_returns', 'date': 'news.credit_date'},
-        {'model': 'stg_agency__subsidy_returns', 'date': '(select min(known.credit_date) from __relation__ as known'
-            ~ ' where known.batch_no = news.batch_no and known.seq_no = news.seq_no)'},
-    ]) }}
+{% macro subsidy_roster_changes() %}
+    {{ return({'model': 'int_subsidy_roster_changes', 'date': 'rewritten.from_credit_date'}) }}
 {% endmacro %}
 
 {#-
@@ -215,28 +214,39 @@
     the target's rows from the first date the new build holds (config
     `rebuild_date_column`, default business_date) and insert the new build. The model
     builds every date of its window, so the window's first date is the first date of the
-    new rows; an empty build (nothing loaded) deletes nothing.
+    new rows; an empty build (nothing loaded) deletes nothing. A model whose dates are
+    sparse (a credit date), so that the window's first date may hold no row any more,
+    names it with a placeholder row that config `placeholder_where` tells apart: it is
+    not inserted.
 -#}
 {% macro get_incremental_rebuild_window_sql(arg_dict) %}
-    {{ return(delete_dates_then_insert(arg_dict, '>= (select min({d}) from {new})')) }}
+    {%- set placeholder = config.get('placeholder_where') -%}
+    {{ return(delete_then_insert(
+        arg_dict,
+        config.get('rebuild_date_column', 'business_date'),
+        '>= (select min({c}) from {new})',
+        'not (' ~ placeholder ~ ')' if placeholder else none,
+    )) }}
 {% endmacro %}
 
 {#-
-    The statements of both strategies: delete the target's rows whose date column
-    (config `rebuild_date_column`, default business_date) satisfies `condition` (`{d}`
-    the column, `{new}` the new rows), then insert the new rows.
+    The statements of the custom strategies: delete the target's rows whose `column`
+    satisfies `condition` (`{c}` the column, `{new}` the new rows), then insert the new
+    rows (those satisfying `insert_where`, if given).
 -#}
-{% macro delete_dates_then_insert(arg_dict, condition) %}
+{% macro delete_then_insert(arg_dict, column, condition, insert_where=none) %}
     {%- set new_rows = arg_dict['temp_relation'] | string -%}
-    {%- set date_column = config.get('rebuild_date_column', 'business_date') -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set sql -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ date_column }} {{ condition | replace('{d}', date_column) | replace('{new}', new_rows) }};
+    where {{ column }} {{ condition | replace('{c}', column) | replace('{new}', new_rows) }};
 
     insert into {{ arg_dict['target_relation'] }} ({{ dest_cols_csv }})
     select {{ dest_cols_csv }}
     from {{ new_rows }}
+    {%- if insert_where %}
+    where {{ insert_where }}
+    {%- endif %}
     {%- endset -%}
     {{ return(sql) }}
 {% endmacro %}
@@ -251,7 +261,28 @@
     delete walks the date's index (0.7 ms). The same rows are deleted and inserted.
 -#}
 {% macro get_incremental_rebuild_dates_sql(arg_dict) %}
-    {{ return(delete_dates_then_insert(arg_dict, '= any(array(select distinct {d} from {new}))')) }}
+    {{ return(delete_then_insert(
+        arg_dict,
+        config.get('rebuild_date_column', 'business_date'),
+        '= any(array(select distinct {c} from {new}))',
+    )) }}
+{% endmacro %}
+
+{#-
+    Incremental strategy `replace_keys` (incremental_strategy='replace_keys'): dbt's
+    delete+insert on `unique_key` (through the key's index, as rebuild_dates), for a model
+    that must also remove keys it holds no rows for any more: the new build names such a
+    key with a placeholder row, which config `placeholder_where` (a condition true for
+    placeholders only) tells apart. The target's rows of every key of the new build are
+    deleted, and the new rows other than placeholders inserted.
+-#}
+{% macro get_incremental_replace_keys_sql(arg_dict) %}
+    {{ return(delete_then_insert(
+        arg_dict,
+        arg_dict['unique_key'],
+        '= any(array(select distinct {c} from {new}))',
+        'not (' ~ config.require('placeholder_where') ~ ')',
+    )) }}
 {% endmacro %}
 
 {#-

@@ -10,6 +10,7 @@
         materialized='incremental',
         incremental_strategy='rebuild_window',
         rebuild_date_column='credit_date',
+        placeholder_where='scope is null',
         on_schema_change='fail',
         indexes=[
             {'columns': ['credit_date']},
@@ -17,7 +18,7 @@
         ],
     )
 }}
-{%- set window = rebuild_window(news=subsidy_return_news()) -%}
+{%- set window = rebuild_window(upstream=[subsidy_roster_changes()]) -%}
 
 with
 
@@ -111,4 +112,26 @@ final as (
     group by credit_date, village_code, scope
 )
 
+{%- if window['from_date'] is not none and model.resource_type != 'unit_test' %},
+
+-- The window's first date may hold no credit any more (a withdrawn return): a placeholder
+-- row (scope null) names it, so that rebuild_window deletes from there on.
+window_start as (
+    select
+        '{{ window['from_date'] }}'::date as credit_date,
+        null::text as village_code,
+        null::text as scope,
+        null::numeric(18, 2) as amount,
+        null::numeric(18, 2) as own_card_amount,
+        null::integer as new_recipients,
+        null::integer as new_recipients_in_year,
+        {{ window['loaded_at'] }} as built_from_loaded_at
+)
+
 select * from final
+union all
+select * from window_start
+{%- else %}
+
+select * from final
+{%- endif %}

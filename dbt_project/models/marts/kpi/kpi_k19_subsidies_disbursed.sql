@@ -1,5 +1,5 @@
 {%- set scopes = ['agri', 'all_items'] %}
-{%- set window = rebuild_window(news=subsidy_return_news()) -%}
+{%- set window = rebuild_window(upstream=[subsidy_roster_changes()]) -%}
 
 with
 
