@@ -45,6 +45,24 @@ def test_changed_raw_tables_are_analysed_and_their_brin_ranges_summarised(wareho
             node = node["Plans"][0]
         assert node["Node Type"] == "Bitmap Heap Scan", plan
         assert node.get("Rows Removed by Index Recheck", 0) < 10_000  # of 60,000 rows
+
+        # A night's sliver (a new date's 100 rows) leaves the statistics alone, as
+        # PostgreSQL's autoanalyze would (50 rows + 10 %), but its block ranges are
+        # summarised; a load past that threshold is analysed again.
+        with db.connect(settings, autocommit=True) as conn:
+            conn.execute(
+                f"insert into {PROBE} select date '2016-03-01', 'y' from generate_series(1, 100)"
+            )
+        assert PROBE not in analyze_changed_raw_tables(settings)
+        with db.connect(settings, autocommit=True) as conn:
+            left = conn.execute(
+                "select brin_summarize_new_values('raw.zz_housekeeping_probe_brin')"
+            ).fetchone()[0]
+            conn.execute(
+                f"insert into {PROBE} select date '2016-03-02', 'z' from generate_series(1, 10000)"
+            )
+        assert left == 0
+        assert PROBE in analyze_changed_raw_tables(settings)
     finally:
         with db.connect(settings, autocommit=True) as conn:
             conn.execute(f"drop table if exists {PROBE}")

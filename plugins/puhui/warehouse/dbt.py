@@ -288,12 +288,17 @@ def unit_tests_passed(checksum: str, settings: Settings | None = None) -> bool:
 
 
 def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
-    """``ANALYZE`` every raw table changed since its statistics were last gathered, and
-    summarise the new block ranges of its BRIN indexes.
+    """``ANALYZE`` the raw tables a load changed by more than PostgreSQL's own autoanalyze
+    threshold (50 rows + 10 % of the table) or never analysed, and summarise the new block
+    ranges of the BRIN indexes of every changed raw table. Returns the tables analysed.
 
     Batches land minutes before the build; autovacuum may not have analysed them yet, and
     a plan made on a just-emptied table's statistics turned a night's one-second insert
-    into a 40-second one. Sampling a table costs well under a second even at scale 1.0.
+    into a 40-second one. A night that adds a sliver to a large table (0.05 % of the
+    transaction journal at the end of five years) leaves its statistics as good as they
+    were: a business date past the histogram is estimated from the date index. Sampling
+    those tables anyway cost 8.7 s a night at the end of five years at scale 0.1 (15
+    tables, 1.9 s for the journal alone) against 2.4 s in the first month.
 
     A BRIN index (the journals' business date) knows nothing of the block ranges written
     since the table was last vacuumed: a scan must read every such range. After a history
@@ -302,18 +307,22 @@ def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
     ranges is cheap.
     """
     with db.connect(settings, autocommit=True) as conn:
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "select format('%I.%I', schemaname, relname) from pg_stat_user_tables"
-                " where schemaname = 'raw'"
-                " and (n_mod_since_analyze > 0 or coalesce(last_analyze, last_autoanalyze) is null)"
-                " order by relname"
-            )
-        ]
+        changed = conn.execute(
+            "select format('%I.%I', s.schemaname, s.relname),"
+            " coalesce(s.last_analyze, s.last_autoanalyze) is null"
+            " or s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)"
+            " from pg_stat_user_tables s join pg_class c on c.oid = s.relid"
+            " where s.schemaname = 'raw'"
+            " and (s.n_mod_since_analyze > 0"
+            " or coalesce(s.last_analyze, s.last_autoanalyze) is null)"
+            " order by s.relname"
+        ).fetchall()
         started = time.monotonic()
-        for name in tables:
-            conn.execute(f"analyze {name}")  # names from the catalog, quoted by format()
+        analysed = []
+        for name, stale in changed:
+            if stale:
+                conn.execute(f"analyze {name}")  # names from the catalog, quoted by format()
+                analysed.append(name)
             brin_indexes = conn.execute(
                 "select i.indexrelid::regclass::text from pg_index i"
                 " join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam"
@@ -322,13 +331,14 @@ def analyze_changed_raw_tables(settings: Settings | None = None) -> list[str]:
             ).fetchall()
             for (index,) in brin_indexes:
                 conn.execute("select brin_summarize_new_values(%s::regclass)", (index,))
-    if tables:
+    if changed:
         log.info(
-            "analysed %d raw tables (and summarised their BRIN indexes) in %.1f s",
-            len(tables),
+            "analysed %d of %d changed raw tables (and summarised their BRIN indexes) in %.1f s",
+            len(analysed),
+            len(changed),
             time.monotonic() - started,
         )
-    return tables
+    return analysed
 
 
 def tests_from_date(settings: Settings | None = None) -> dt.date | None:
